@@ -1,0 +1,55 @@
+# VoteTracker: `make run` serves the embedded demo; `make test` runs every test, lint and type check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Server-mode tests use the machine's PostgreSQL and Redis unless these are set.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/votetracker
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+SERVER_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	SECRET_KEY=server-mode-test-key-not-for-production-0123456789 ALLOWED_HOSTS=localhost,127.0.0.1,testserver
+
+.PHONY: run test lint typecheck pytest-server pytest-embedded services browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
+
+test: $(VENV)/.installed-dev browser services lint typecheck pytest-server pytest-embedded
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy .
+
+# pytest exits 5 when it collects nothing; that must fail the build like any other failure.
+pytest-server: $(VENV)/.installed-dev services
+	$(SERVER_ENV) $(BIN)/pytest -p no:cacheprovider
+
+pytest-embedded: $(VENV)/.installed-dev
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -p no:cacheprovider
+
+services:
+	@bash .ci/services
+
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,81 @@
+"""Fixtures shared by every app's tests: an election to work on and one user per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from elections.models import Candidate, ClerkAssignment, Contest, District, Election, Party, PollingStation
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests run in the server-mode pass; the embedded pass deselects them (they are not skipped)."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def election(db: None) -> Election:
+    """A draft election with two districts, three stations, one party and a contest with two candidates."""
+    election = Election.objects.create(name="Test Election", slug="test-election", date=dt.date(2026, 11, 3))
+    north = District.objects.create(election=election, code="N", name="North")
+    south = District.objects.create(election=election, code="S", name="South")
+    PollingStation.objects.create(
+        election=election, district=north, code="N-001", name="North School", registered_voters=800
+    )
+    PollingStation.objects.create(
+        election=election, district=north, code="N-002", name="North Hall", registered_voters=650
+    )
+    PollingStation.objects.create(
+        election=election, district=south, code="S-001", name="South Library", registered_voters=900
+    )
+    party = Party.objects.create(election=election, name="Green League", abbreviation="GL", colour="#2CA02C")
+    contest = Contest.objects.create(election=election, name="Mayor", slug="mayor")
+    Candidate.objects.create(contest=contest, name_en="Amal Haddad", name_ar="أمل حداد", party=party, ballot_order=1)
+    Candidate.objects.create(contest=contest, name_en="Omar Nasser", name_ar="عمر ناصر", ballot_order=2)
+    return election
+
+
+def _user_in(group_name: str, username: str, *, is_staff: bool = False) -> User:
+    user = User.objects.create_user(username=username, password="correct-horse-battery", is_staff=is_staff)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def official(db: None) -> User:
+    return _user_in("Officials", "official", is_staff=True)
+
+
+@pytest.fixture
+def supervisor(db: None) -> User:
+    return _user_in("Supervisors", "supervisor")
+
+
+@pytest.fixture
+def clerk(db: None, election: Election) -> User:
+    user = _user_in("Clerks", "clerk")
+    ClerkAssignment.objects.create(user=user, station=election.stations.get(code="N-001"))
+    return user
+
+
+@pytest.fixture
+def official_client(client, official):
+    client.force_login(official)
+    return client

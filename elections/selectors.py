@@ -1,0 +1,49 @@
+"""Reads about elections and who may work on which polling stations."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Q, QuerySet
+
+from elections.models import District, Election, PollingStation, SupervisorAssignment
+
+OFFICIALS_GROUP = "Officials"
+SUPERVISORS_GROUP = "Supervisors"
+CLERKS_GROUP = "Clerks"
+
+
+def list_elections_for_home() -> QuerySet[Election]:
+    """Every election that is not a draft, newest first, with its size."""
+    return (
+        Election.objects.exclude(status=Election.Status.DRAFT)
+        .annotate(station_count=Count("stations", distinct=True), contest_count=Count("contests", distinct=True))
+        .order_by("-date", "name")
+    )
+
+
+def is_official(user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(name=OFFICIALS_GROUP).exists()
+
+
+def list_district_ids_under(district_ids: set[int]) -> set[int]:
+    """The given districts and every district inside them, at any depth."""
+    found = set(district_ids)
+    frontier = set(district_ids)
+    while frontier:
+        frontier = set(District.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
+        found |= frontier
+    return found
+
+
+def list_stations_for_user(user: User | AnonymousUser) -> QuerySet[PollingStation]:
+    """The polling stations ``user`` may work on: all for an official, a supervisor's districts, a clerk's own."""
+    stations = PollingStation.objects.select_related("district", "election")
+    if not user.is_authenticated:
+        return stations.none()
+    if is_official(user):
+        return stations
+    supervised = set(SupervisorAssignment.objects.filter(user=user).values_list("district_id", flat=True))
+    district_ids = list_district_ids_under(supervised) if supervised else set()
+    return stations.filter(Q(district_id__in=district_ids) | Q(clerk_assignments__user=user)).distinct()

@@ -1,0 +1,17 @@
+"""Public pages of the elections app."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from elections.selectors import is_official, list_elections_for_home
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: elections with their status, and where each kind of visitor goes next."""
+    return render(
+        request,
+        "elections/home.html",
+        {"elections": list_elections_for_home(), "is_official": is_official(request.user)},
+    )

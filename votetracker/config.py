@@ -1,0 +1,160 @@
+"""Read VoteTracker's settings from the environment.
+
+Embedded mode (no ``DATABASE_URL`` and no ``REDIS_URL``) needs no configuration at all. Server mode (either
+variable set) refuses to start on a missing or malformed value, and the message names the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+MIN_SECRET_KEY_LENGTH = 32
+EMBEDDED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings; ``server_mode`` is true when PostgreSQL or Redis is configured."""
+
+    server_mode: bool
+    secret_key: str
+    debug: bool
+    database: dict[str, Any]
+    redis_url: str | None
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str] = field(default_factory=list)
+    time_zone: str = "UTC"
+    static_manifest: bool = False
+
+
+def _fail(name: str, problem: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}: {problem}")
+
+
+def _read_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise _fail(name, f"expected one of true/false/1/0/yes/no/on/off, got {raw!r}")
+
+
+def _read_list(env: Mapping[str, str], name: str) -> list[str] | None:
+    raw = env.get(name)
+    if raw is None:
+        return None
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _read_database(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(base_dir / "votetracker.sqlite3"),
+            # Concurrent writers wait for the lock instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    try:
+        parsed = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        raise _fail("DATABASE_URL", f"cannot be parsed ({exc}); expected postgres://user:pass@host:5432/name") from exc
+    engine = parsed.get("ENGINE", "")
+    if engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        raise _fail("DATABASE_URL", f"unsupported database {engine or raw!r}; use postgres:// (or sqlite:///path)")
+    if engine == "django.db.backends.postgresql" and not parsed.get("NAME"):
+        raise _fail("DATABASE_URL", "names no database; expected postgres://user:pass@host:5432/name")
+    return dict(parsed)
+
+
+def _read_redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise _fail("REDIS_URL", f"expected redis://host:6379/0, rediss:// or unix://, got {raw!r}")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise _fail("REDIS_URL", f"names no host: {raw!r}")
+    try:
+        parts.port  # noqa: B018 - evaluating it validates the port number
+    except ValueError as exc:
+        raise _fail("REDIS_URL", f"bad port in {raw!r}") from exc
+    return raw
+
+
+def _read_time_zone(env: Mapping[str, str]) -> str:
+    raw = env.get("TIME_ZONE", "UTC").strip() or "UTC"
+    if raw not in zoneinfo.available_timezones():
+        raise _fail("TIME_ZONE", f"unknown time zone {raw!r}; use an IANA name such as Asia/Amman")
+    return raw
+
+
+def _embedded_secret_key(base_dir: Path) -> str:
+    """A random key kept beside the SQLite file, so sessions survive a restart without any setup."""
+    key_file = base_dir / ".secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
+    """Validate ``env`` and return the settings VoteTracker runs with."""
+    database = _read_database(env, base_dir)
+    redis_url = _read_redis_url(env)
+    server_mode = bool(env.get("DATABASE_URL", "").strip() or redis_url)
+    debug = _read_bool(env, "DEBUG", default=False)
+    time_zone = _read_time_zone(env)
+
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if server_mode:
+        if not secret_key:
+            raise _fail("SECRET_KEY", "is required in server mode (when DATABASE_URL or REDIS_URL is set)")
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise _fail("SECRET_KEY", f"is too short; use at least {MIN_SECRET_KEY_LENGTH} random characters")
+    elif not secret_key:
+        secret_key = _embedded_secret_key(base_dir)
+
+    allowed_hosts = _read_list(env, "ALLOWED_HOSTS")
+    if allowed_hosts is None:
+        if server_mode and not debug:
+            raise _fail("ALLOWED_HOSTS", "is required in server mode: a comma-separated list of host names")
+        allowed_hosts = list(EMBEDDED_HOSTS)
+    elif not allowed_hosts:
+        raise _fail("ALLOWED_HOSTS", "is empty; list the host names this node answers to, separated by commas")
+
+    origins = _read_list(env, "CSRF_TRUSTED_ORIGINS") or []
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise _fail("CSRF_TRUSTED_ORIGINS", f"{origin!r} must be a full origin such as https://results.example.org")
+
+    return Config(
+        server_mode=server_mode,
+        secret_key=secret_key,
+        debug=debug,
+        database=database,
+        redis_url=redis_url,
+        allowed_hosts=allowed_hosts,
+        csrf_trusted_origins=origins,
+        time_zone=time_zone,
+        static_manifest=_read_bool(env, "STATIC_MANIFEST", default=False),
+    )

@@ -1,0 +1,18 @@
+"""Top-level URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from votetracker import views
+
+admin.site.site_header = "VoteTracker administration"
+admin.site.site_title = "VoteTracker"
+admin.site.index_title = "Elections, stations and staff"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("elections.urls")),
+]
