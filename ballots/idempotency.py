@@ -1,0 +1,115 @@
+"""Exactly once: a write made under a client's idempotency key happens once; a replay gets the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ballots.models import IdempotencyRecord
+from votetracker.errors import EntryRejected
+
+T = TypeVar("T")
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[T]):
+    """What a write answered: the object, the stored answer (status and JSON body), and whether it was a replay."""
+
+    obj: T
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def fingerprint_request(operation: str, payload: Mapping[str, Any]) -> str:
+    """SHA-256 over a canonical encoding of the operation and its request body."""
+    canonical = json.dumps(
+        {"operation": operation, "body": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def require_valid_key(key: str) -> str:
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise EntryRejected(
+            _("Every entry needs an idempotency key of 8 to 128 letters, digits, dots, dashes or colons."),
+            code="idempotency_key_invalid",
+            details={"field": "idempotency_key"},
+        )
+    return key
+
+
+def _replay(
+    record: IdempotencyRecord, *, operation: str, fingerprint: str, load: Callable[[dict[str, Any]], T]
+) -> Recorded[T]:
+    if record.operation != operation or record.fingerprint != fingerprint:
+        raise EntryRejected(
+            _("This idempotency key was already used for a different request."),
+            code="idempotency_key_reused",
+            details={"field": "idempotency_key"},
+        )
+    body = dict(record.response_body)
+    return Recorded(obj=load(body), status=record.response_status, body=body, replayed=True)
+
+
+def run_idempotently(
+    *,
+    key: str,
+    actor: User,
+    operation: str,
+    fingerprint_payload: Mapping[str, Any],
+    perform: Callable[[], tuple[T, int, dict[str, Any]]],
+    load: Callable[[dict[str, Any]], T],
+) -> Recorded[T]:
+    """Run ``perform`` once per (actor, key), in one transaction with the stored answer.
+
+    ``perform`` returns the object, the HTTP-style status and the JSON body to answer with; ``load`` rebuilds the
+    object from that body for a replay. A refused entry stores nothing, so the client may correct it and resend
+    under the same key.
+    """
+    require_valid_key(key)
+    fingerprint = fingerprint_request(operation, fingerprint_payload)
+    existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
+    if existing is not None:
+        return _replay(existing, operation=operation, fingerprint=fingerprint, load=load)
+    try:
+        with transaction.atomic():
+            # Claim the key first: a concurrent request with it waits on the unique index, then fails to insert.
+            record = IdempotencyRecord.objects.create(
+                actor=actor,
+                key=key,
+                operation=operation,
+                fingerprint=fingerprint,
+                response_status=0,
+                response_body={},
+                created_at=timezone.now(),
+            )
+            obj, status, body = perform()
+            record.response_status = status
+            record.response_body = body
+            record.save(update_fields=["response_status", "response_body"])
+    except IntegrityError as error:
+        existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
+        if existing is not None:
+            return _replay(existing, operation=operation, fingerprint=fingerprint, load=load)
+        raise EntryRejected(
+            _("Another entry was made at the same moment. Reload and try again."),
+            code="idempotency_conflict",
+            details={"field": "idempotency_key"},
+        ) from error
+    return Recorded(obj=obj, status=status, body=body, replayed=False)

@@ -1,0 +1,301 @@
+"""Reads of entries: the station-result rule, a sheet's public history, and turnout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+
+from ballots.models import Ballot, BallotMark, StationCount, TallySheet, TallySheetVote, TurnoutReport
+from elections.models import Candidate, Contest, Election, PollingStation
+
+SOURCE_SHEET = "tally_sheet"
+SOURCE_BALLOTS = "ballots"
+SOURCE_BOTH = "ballots_and_tally_sheet"
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A count: ballots cast, blank, invalid and votes per candidate id (every candidate of the contest)."""
+
+    ballots_cast: int
+    blank: int
+    invalid: int
+    votes: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StationResult:
+    """What one station reports for one contest. A quarantined result is shown but left out of the tallies."""
+
+    station_id: int
+    contest_id: int
+    ballots_cast: int
+    blank: int
+    invalid: int
+    votes: Mapping[int, int]
+    source: str
+    quarantined: bool
+    quarantine_reason: str
+    sheet_version: int | None
+
+
+@dataclass(frozen=True)
+class SheetVersion:
+    """One version of a tally sheet as the public may see it (no clerk names)."""
+
+    version: int
+    status: str
+    entered_at: dt.datetime
+    reason: str
+    quarantine_reason: str
+    numbers: Numbers
+
+
+@dataclass(frozen=True)
+class StationTurnout:
+    station_id: int
+    voters: int
+    at: dt.datetime
+
+
+Pair = tuple[int, int]
+
+
+def describe_difference(ballots: Numbers, sheet: Numbers, names: Mapping[int, str]) -> str:
+    """Where the ballots entered and the tally sheet differ, in words; empty when they agree."""
+    parts: list[str] = []
+    for label, counted, written in (
+        (_("ballots cast"), ballots.ballots_cast, sheet.ballots_cast),
+        (_("blank"), ballots.blank, sheet.blank),
+        (_("invalid"), ballots.invalid, sheet.invalid),
+    ):
+        if counted != written:
+            parts.append(
+                _("%(what)s: %(ballots)d in the ballots, %(sheet)d on the sheet")
+                % {"what": label, "ballots": counted, "sheet": written}
+            )
+    for candidate_id in sorted(set(ballots.votes) | set(sheet.votes)):
+        counted, written = ballots.votes.get(candidate_id, 0), sheet.votes.get(candidate_id, 0)
+        if counted != written:
+            parts.append(
+                _("%(what)s: %(ballots)d in the ballots, %(sheet)d on the sheet")
+                % {"what": names.get(candidate_id, str(candidate_id)), "ballots": counted, "sheet": written}
+            )
+    return "; ".join(parts)
+
+
+def _combine(
+    pair: Pair,
+    *,
+    method: str,
+    sheet: TallySheet | None,
+    sheet_numbers: Numbers | None,
+    ballot_numbers: Numbers | None,
+    names: Mapping[int, str],
+) -> StationResult | None:
+    """THE station-result rule: the accepted sheet; the ballots once complete; both must agree."""
+    if method == Election.CountingMethod.BALLOTS:
+        sheet = sheet_numbers = None
+    if method == Election.CountingMethod.TALLY_SHEETS:
+        ballot_numbers = None
+    if sheet is not None and sheet_numbers is not None:
+        quarantined = sheet.status == TallySheet.Status.QUARANTINED
+        reason = sheet.quarantine_reason if quarantined else ""
+        source = SOURCE_SHEET
+        if ballot_numbers is not None:
+            source = SOURCE_BOTH
+            difference = describe_difference(ballot_numbers, sheet_numbers, names)
+            if difference and not quarantined:
+                quarantined, reason = True, difference
+        numbers, version = sheet_numbers, sheet.version
+    elif ballot_numbers is not None:
+        numbers, version, source, quarantined, reason = ballot_numbers, None, SOURCE_BALLOTS, False, ""
+    else:
+        return None
+    return StationResult(
+        station_id=pair[0],
+        contest_id=pair[1],
+        ballots_cast=numbers.ballots_cast,
+        blank=numbers.blank,
+        invalid=numbers.invalid,
+        votes=numbers.votes,
+        source=source,
+        quarantined=quarantined,
+        quarantine_reason=reason,
+        sheet_version=version,
+    )
+
+
+def _compute_results(
+    election: Election, station: PollingStation | None = None, contest: Contest | None = None
+) -> list[StationResult]:
+    """Every station result of ``election`` (or of one station and contest) in a fixed number of queries."""
+    scope: dict[str, object] = {"station__election": election}
+    if station is not None:
+        scope["station"] = station
+    if contest is not None:
+        scope["contest"] = contest
+    candidates: dict[int, list[int]] = defaultdict(list)
+    names: dict[int, str] = {}
+    candidate_rows = Candidate.objects.filter(contest__election=election).values_list("pk", "contest_id", "name_en")
+    for candidate_id, contest_id, name in candidate_rows:
+        candidates[contest_id].append(candidate_id)
+        names[candidate_id] = name
+
+    def zeros(contest_id: int) -> dict[int, int]:
+        return dict.fromkeys(candidates[contest_id], 0)
+
+    sheets = {
+        (s.station_id, s.contest_id): s
+        for s in TallySheet.objects.filter(status__in=TallySheet.CURRENT_STATUSES, **scope)
+    }
+    sheet_votes: dict[int, dict[int, int]] = defaultdict(dict)
+    vote_rows = TallySheetVote.objects.filter(
+        sheet__status__in=TallySheet.CURRENT_STATUSES, **{f"sheet__{k}": v for k, v in scope.items()}
+    ).values_list("sheet_id", "candidate_id", "votes")
+    for sheet_id, candidate_id, votes in vote_rows:
+        sheet_votes[sheet_id][candidate_id] = votes
+    sheet_numbers = {
+        pair: Numbers(s.ballots_cast, s.blank, s.invalid, {**zeros(pair[1]), **sheet_votes[s.pk]})
+        for pair, s in sheets.items()
+    }
+
+    complete = set(StationCount.objects.filter(complete=True, **scope).values_list("station_id", "contest_id"))
+    kinds: dict[Pair, dict[str, int]] = defaultdict(dict)
+    ballot_rows = (
+        Ballot.objects.filter(void__isnull=True, **scope)
+        .values_list("station_id", "contest_id", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for station_id, contest_id, kind, n in ballot_rows:
+        kinds[(station_id, contest_id)][kind] = n
+    marks: dict[Pair, dict[int, int]] = defaultdict(dict)
+    mark_rows = (
+        BallotMark.objects.filter(ballot__void__isnull=True, **{f"ballot__{k}": v for k, v in scope.items()})
+        .values_list("ballot__station_id", "ballot__contest_id", "candidate_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for station_id, contest_id, candidate_id, n in mark_rows:
+        marks[(station_id, contest_id)][candidate_id] = n
+    ballot_numbers = {
+        pair: Numbers(
+            sum(kinds[pair].values()),
+            kinds[pair].get(Ballot.Kind.BLANK, 0),
+            kinds[pair].get(Ballot.Kind.INVALID, 0),
+            {**zeros(pair[1]), **marks[pair]},
+        )
+        for pair in complete
+    }
+
+    results = []
+    for pair in sorted(set(sheets) | complete):
+        result = _combine(
+            pair,
+            method=election.counting_method,
+            sheet=sheets.get(pair),
+            sheet_numbers=sheet_numbers.get(pair),
+            ballot_numbers=ballot_numbers.get(pair),
+            names=names,
+        )
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def get_station_result(*, station: PollingStation, contest: Contest) -> StationResult | None:
+    """The result of one station for one contest, or None when it has not reported."""
+    results = _compute_results(station.election, station=station, contest=contest)
+    return results[0] if results else None
+
+
+def list_station_results(*, election: Election) -> list[StationResult]:
+    """Every reported station result of ``election``, ordered by station and contest id, in constant queries."""
+    return _compute_results(election)
+
+
+def count_ballots(*, station: PollingStation, contest: Contest) -> Numbers:
+    """The ballots entered so far (voids left out), whether or not the count is complete."""
+    kinds = dict(
+        Ballot.objects.filter(station=station, contest=contest, void__isnull=True)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("kind", "n")
+    )
+    votes = dict.fromkeys(contest.candidates.values_list("pk", flat=True), 0)
+    mark_rows = (
+        BallotMark.objects.filter(ballot__station=station, ballot__contest=contest, ballot__void__isnull=True)
+        .values_list("candidate_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("candidate_id", "n")
+    )
+    votes.update(dict(mark_rows))
+    return Numbers(sum(kinds.values()), kinds.get(Ballot.Kind.BLANK, 0), kinds.get(Ballot.Kind.INVALID, 0), votes)
+
+
+def is_count_complete(*, station: PollingStation, contest: Contest) -> bool:
+    return StationCount.objects.filter(station=station, contest=contest, complete=True).exists()
+
+
+def sheet_numbers(sheet: TallySheet) -> Numbers:
+    votes = dict.fromkeys(sheet.contest.candidates.values_list("pk", flat=True), 0)
+    votes.update(dict(sheet.votes.values_list("candidate_id", "votes")))
+    return Numbers(sheet.ballots_cast, sheet.blank, sheet.invalid, votes)
+
+
+def list_sheet_history(*, station: PollingStation, contest: Contest) -> list[SheetVersion]:
+    """Every version of a station's tally sheet for a contest, oldest first: numbers, times and reasons."""
+    sheets = list(TallySheet.objects.filter(station=station, contest=contest).order_by("version"))
+    votes: dict[int, dict[int, int]] = defaultdict(dict)
+    for sheet_id, candidate_id, n in TallySheetVote.objects.filter(sheet__in=sheets).values_list(
+        "sheet_id", "candidate_id", "votes"
+    ):
+        votes[sheet_id][candidate_id] = n
+    return [
+        SheetVersion(
+            version=s.version,
+            status=s.status,
+            entered_at=s.entered_at,
+            reason=s.reason,
+            quarantine_reason=s.quarantine_reason,
+            numbers=Numbers(s.ballots_cast, s.blank, s.invalid, votes[s.pk]),
+        )
+        for s in sheets
+    ]
+
+
+def get_station_turnout(*, station: PollingStation) -> StationTurnout | None:
+    """The latest turnout report of a station, or None."""
+    report = TurnoutReport.objects.filter(station=station).order_by("-at", "-voters").first()
+    return StationTurnout(station.pk, report.voters, report.at) if report is not None else None
+
+
+def list_turnout(*, election: Election) -> dict[int, StationTurnout]:
+    """The latest turnout per station of ``election`` in one query (reports never decrease, so latest is largest)."""
+    rows = (
+        TurnoutReport.objects.filter(station__election=election)
+        .values("station_id")
+        .annotate(latest_voters=Max("voters"), latest_at=Max("at"))
+        .order_by()
+    )
+    return {
+        row["station_id"]: StationTurnout(row["station_id"], row["latest_voters"], row["latest_at"]) for row in rows
+    }
+
+
+def list_turnout_history(*, station: PollingStation) -> list[StationTurnout]:
+    """Every turnout report of a station, in time order."""
+    return [
+        StationTurnout(station.pk, voters, at)
+        for voters, at in TurnoutReport.objects.filter(station=station)
+        .order_by("at", "voters")
+        .values_list("voters", "at")
+    ]

@@ -1,0 +1,45 @@
+"""Small builders shared by the entry tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from ballots.idempotency import Recorded
+from ballots.models import TallySheet
+from ballots.services import submit_tally_sheet
+from elections.models import Contest, Election, PollingStation
+
+
+def set_counting(election: Election, method: str, *, double_entry: bool = False) -> Election:
+    Election.objects.filter(pk=election.pk).update(counting_method=method, double_entry=double_entry)
+    election.refresh_from_db()
+    return election
+
+
+def submit_sheet(
+    *,
+    station: PollingStation,
+    contest: Contest,
+    actor: User,
+    key: str,
+    votes: list[int],
+    blank: int = 0,
+    invalid: int = 0,
+    cast: int | None = None,
+    **extra: Any,
+) -> Recorded[TallySheet]:
+    """Submit a sheet whose votes are given in ballot order; ballots cast add up unless given."""
+    by_id = dict(zip(contest.candidates.order_by("ballot_order").values_list("pk", flat=True), votes, strict=True))
+    return submit_tally_sheet(
+        station=station,
+        contest=contest,
+        ballots_cast=cast if cast is not None else sum(votes) + blank + invalid,
+        blank=blank,
+        invalid=invalid,
+        votes=by_id,
+        actor=actor,
+        idempotency_key=key,
+        **extra,
+    )
