@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 SERVER_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	SECRET_KEY=server-mode-test-key-not-for-production-0123456789 ALLOWED_HOSTS=localhost,127.0.0.1,testserver
 
-.PHONY: run test lint typecheck pytest-server pytest-embedded services browser clean
+.PHONY: run test lint typecheck pytest-server pytest-embedded services system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
 
-test: $(VENV)/.installed-dev browser services lint typecheck pytest-server pytest-embedded
+test: $(VENV)/.installed-dev system-packages services lint typecheck pytest-server pytest-embedded
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -48,8 +48,14 @@ pytest-embedded: $(VENV)/.installed-dev
 services:
 	@bash .ci/services
 
-browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+# Debian's chromium drives the browser tests; docker-compose checks the compose file (no engine needed).
+SYSTEM_PACKAGES := chromium:/usr/bin/chromium docker-compose:/usr/bin/docker-compose gettext:/usr/bin/msgfmt
+system-packages:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do test -x "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache
