@@ -7,12 +7,24 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from votetracker import settings as production_settings
+
 pytestmark = pytest.mark.django_db
 
 
-def test_passwords_are_hashed_with_argon2(official: User) -> None:
-    official.refresh_from_db()
-    assert official.password.startswith("argon2$argon2id$")
+@pytest.fixture(autouse=True)
+def production_hashers(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = production_settings.PASSWORD_HASHERS
+
+
+def test_argon2_is_the_first_hasher() -> None:
+    assert production_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_passwords_are_hashed_with_argon2() -> None:
+    user = User.objects.create_user(username="someone", password="a-long-enough-password")
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
 
 
 def _login(client: Client, password: str):
