@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from votetracker import views
+from votetracker.api import api
 
 admin.site.site_header = "VoteTracker administration"
 admin.site.site_title = "VoteTracker"
@@ -14,5 +15,6 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("elections.urls")),
 ]

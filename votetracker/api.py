@@ -1,0 +1,102 @@
+"""The JSON API at /api/v1/: one NinjaAPI (one OpenAPI document) to which each app adds its router.
+
+Every error has the same shape, ``{"error": {"code", "message", "details"}}``, with the right 4xx status.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from votetracker.errors import DomainError, EntryRejected, NotAllowed, TransitionRefused
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="VoteTracker API",
+    version="1",
+    description="Open election results for everyone; entry for staff. Errors: "
+    '`{"error": {"code", "message", "details"}}`.',
+    urls_namespace="api",
+)
+
+# A reused or racing idempotency key is a conflict with an earlier request, not a malformed one.
+CONFLICT_CODES = {"idempotency_conflict"}
+
+
+def error_response(
+    request: HttpRequest, *, status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The one error body of the API."""
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+    )
+
+
+def _status_for(error: DomainError) -> int:
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, TransitionRefused) or error.code in CONFLICT_CODES:
+        return 409
+    if isinstance(error, EntryRejected):
+        return 422
+    return 400
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error_response(request, status=_status_for(exc), code=exc.code, message=exc.message, details=exc.details)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"location": ".".join(str(part) for part in error.get("loc", [])), "message": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    return error_response(
+        request,
+        status=422,
+        code="invalid_request",
+        message="The request is not valid: " + "; ".join(f"{e['location']}: {e['message']}" for e in errors),
+        details={"errors": errors},
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request, status=401, code="not_authenticated", message="Sign in or send a valid API token."
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(request, status=403, code="not_allowed", message=str(exc) or "Not allowed.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, status=404, code="not_found", message=str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, status=exc.status_code, code="http_error", message=str(exc))
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    logger.exception("Database unavailable while serving %s", request.path)
+    return error_response(
+        request,
+        status=503,
+        code="service_unavailable",
+        message="The database is not answering. Your entry was not saved; send it again with the same key.",
+    )
