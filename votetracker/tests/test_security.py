@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def production_hashers(settings) -> None:  # type: ignore[no-untyped-def]
+def production_hashers(settings) -> None:
     settings.PASSWORD_HASHERS = production_settings.PASSWORD_HASHERS
 
 

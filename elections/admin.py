@@ -1,0 +1,420 @@
+"""The Django admin, as officials use it to configure elections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ballots.models import AuditEvent
+from elections import services
+from elections.imports import ElectionImportExportMixin
+from elections.models import (
+    Candidate,
+    ClerkAssignment,
+    Contest,
+    District,
+    Election,
+    Party,
+    PollingStation,
+    SupervisorAssignment,
+)
+from elections.resources import CandidateResource, DistrictResource, PartyResource, PollingStationResource
+from votetracker.errors import DomainError
+from votetracker.http import get_client_address
+
+Service = Callable[..., Election]
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str
+
+
+def _election_of(obj: Any) -> Election | None:
+    if isinstance(obj, Election):
+        return obj
+    if isinstance(obj, Candidate):
+        return obj.contest.election
+    return getattr(obj, "election", None)
+
+
+class FinalElectionReadOnlyMixin:
+    """Nothing that belongs to a certified election can be changed or deleted: certified is final."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        election = _election_of(obj) if obj is not None else None
+        if election is not None and election.is_final:
+            return False
+        return super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        election = _election_of(obj) if obj is not None else None
+        if election is not None and election.is_final:
+            return False
+        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+def _status_action(
+    service: Service, *, name: str, label: StrOrPromise, verb: StrOrPromise, explanation: StrOrPromise
+) -> Callable[[admin.ModelAdmin[Election], HttpRequest, QuerySet[Election]], TemplateResponse | None]:
+    """An admin action that asks for confirmation, then calls ``service`` for each chosen election."""
+
+    def action(
+        modeladmin: admin.ModelAdmin[Election], request: HttpRequest, queryset: QuerySet[Election]
+    ) -> TemplateResponse | None:
+        if request.POST.get("confirmed") == "yes":
+            changed = 0
+            for election in queryset:
+                try:
+                    service(election=election, actor=request.user, client_address=get_client_address(request))
+                except DomainError as exc:
+                    modeladmin.message_user(request, exc.message, messages.ERROR)
+                else:
+                    changed += 1
+            if changed:
+                modeladmin.message_user(
+                    request, _("%(verb)s: %(count)d election(s).") % {"verb": verb, "count": changed}, messages.SUCCESS
+                )
+            return None
+        problems = {
+            election.pk: services.list_opening_problems(election) for election in queryset if name == "open_elections"
+        }
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": label,
+            "opts": modeladmin.model._meta,
+            "elections": [(election, problems.get(election.pk, [])) for election in queryset],
+            "action_name": name,
+            "action_label": label,
+            "explanation": explanation,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/elections/confirm_status_change.html", context)
+
+    action.__name__ = name
+    return admin.action(description=label, permissions=["change"])(action)
+
+
+class ContestInline(admin.TabularInline):
+    model = Contest
+    fields = ["name", "slug", "district", "seats", "max_choices", "position", "candidate_link"]
+    readonly_fields = ["candidate_link"]
+    autocomplete_fields = ["district"]
+    prepopulated_fields = {"slug": ["name"]}
+    extra = 0
+    show_change_link = True
+
+    @admin.display(description=gettext_lazy("candidates"))
+    def candidate_link(self, obj: Contest) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:elections_contest_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("%(count)d candidates") % {"count": obj.candidates.count()})
+
+
+@admin.register(Election)
+class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "date",
+        "status_badge",
+        "visibility_badge",
+        "counting_method",
+        "double_entry",
+        "district_count",
+        "station_count",
+        "contest_count",
+    ]
+    list_filter = ["status", "results_visibility", "counting_method", "double_entry", "date"]
+    search_fields = ["name", "name_ar", "slug"]
+    date_hierarchy = "date"
+    ordering = ["-date", "name"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["status", "results_visibility", "status_changed_at", "status_changed_by", "history"]
+    fieldsets = [
+        (None, {"fields": ["name", "name_ar", "slug", "date", "time_zone"]}),
+        (gettext_lazy("Counting"), {"fields": ["counting_method", "double_entry"]}),
+        (
+            gettext_lazy("Status (changed with the actions on the election list)"),
+            {"fields": ["status", "results_visibility", "status_changed_at", "status_changed_by", "history"]},
+        ),
+    ]
+    inlines = [ContestInline]
+    actions = [
+        _status_action(
+            services.open_election,
+            name="open_elections",
+            label=gettext_lazy("Open for entry"),
+            verb=gettext_lazy("Opened for entry"),
+            explanation=gettext_lazy("Clerks will be able to enter ballots, tally sheets and turnout."),
+        ),
+        _status_action(
+            services.close_election,
+            name="close_elections",
+            label=gettext_lazy("Close entry"),
+            verb=gettext_lazy("Closed"),
+            explanation=gettext_lazy("No more entries will be accepted; only audited corrections change results."),
+        ),
+        _status_action(
+            services.publish_results,
+            name="publish_results",
+            label=gettext_lazy("Publish results as provisional"),
+            verb=gettext_lazy("Published as provisional"),
+            explanation=gettext_lazy("Anyone will be able to read the results, marked provisional."),
+        ),
+        _status_action(
+            services.certify_election,
+            name="certify_elections",
+            label=gettext_lazy("Certify results as official"),
+            verb=gettext_lazy("Certified"),
+            explanation=gettext_lazy("The results become official and the election can never be changed again."),
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Election]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                num_districts=Count("districts", distinct=True),
+                num_stations=Count("stations", distinct=True),
+                num_contests=Count("contests", distinct=True),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_badge(self, obj: Election) -> str:
+        return format_html('<span class="vt-badge vt-badge--{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("results"), ordering="results_visibility")
+    def visibility_badge(self, obj: Election) -> str:
+        return format_html(
+            '<span class="vt-badge vt-badge--{}">{}</span>',
+            obj.results_visibility,
+            obj.get_results_visibility_display(),
+        )
+
+    @admin.display(description=gettext_lazy("districts"), ordering="num_districts")
+    def district_count(self, obj: Election) -> int:
+        return obj.num_districts  # type: ignore[attr-defined]
+
+    @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
+    def station_count(self, obj: Election) -> str:
+        url = reverse("admin:elections_pollingstation_changelist") + f"?election__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
+
+    @admin.display(description=gettext_lazy("contests"), ordering="num_contests")
+    def contest_count(self, obj: Election) -> int:
+        return obj.num_contests  # type: ignore[attr-defined]
+
+    @admin.display(description=gettext_lazy("status history"))
+    def history(self, obj: Election) -> str:
+        if not obj.pk:
+            return "—"
+        events = AuditEvent.objects.filter(object_type="elections.election", object_id=str(obj.pk)).order_by("-id")[:20]
+        if not events:
+            return _("No status change yet.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} — {} — {}</li>",
+                ((event.at.strftime("%Y-%m-%d %H:%M UTC"), event.action, event.actor_name or "—") for event in events),
+            ),
+        )
+
+
+@admin.register(District)
+class DistrictAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    resource_classes = [DistrictResource]
+    ordering = ["election", "code"]
+    list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
+    list_filter = ["election"]
+    search_fields = ["code", "name", "name_ar"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["election", "parent"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
+        return super().get_queryset(request).annotate(num_stations=Count("stations"))
+
+    @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
+    def station_count(self, obj: District) -> str:
+        url = reverse("admin:elections_pollingstation_changelist") + f"?district__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
+
+
+class ClerkAssignmentInline(admin.TabularInline):
+    model = ClerkAssignment
+    autocomplete_fields = ["user", "station"]
+    extra = 0
+
+
+class SupervisorAssignmentInline(admin.TabularInline):
+    model = SupervisorAssignment
+    autocomplete_fields = ["user", "district"]
+    extra = 0
+
+
+@admin.register(PollingStation)
+class PollingStationAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    resource_classes = [PollingStationResource]
+    ordering = ["election", "code"]
+    list_display = ["code", "name", "district", "registered_voters", "has_coordinates", "clerk_count", "election"]
+    list_filter = ["election", "district"]
+    search_fields = ["code", "name", "name_ar", "district__name", "district__code"]
+    autocomplete_fields = ["district"]
+    list_select_related = ["election", "district"]
+    inlines = [ClerkAssignmentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PollingStation]:
+        return super().get_queryset(request).annotate(num_clerks=Count("clerk_assignments"))
+
+    @admin.display(description=gettext_lazy("map"), boolean=True)
+    def has_coordinates(self, obj: PollingStation) -> bool:
+        return obj.latitude is not None
+
+    @admin.display(description=gettext_lazy("clerks"), ordering="num_clerks")
+    def clerk_count(self, obj: PollingStation) -> int:
+        return obj.num_clerks  # type: ignore[attr-defined]
+
+
+@admin.register(Party)
+class PartyAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    resource_classes = [PartyResource]
+    ordering = ["election", "name"]
+    list_display = ["name", "name_ar", "abbreviation", "colour_swatch", "candidate_count", "election"]
+    list_filter = ["election"]
+    search_fields = ["name", "name_ar", "abbreviation"]
+    list_select_related = ["election"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Party]:
+        return super().get_queryset(request).annotate(num_candidates=Count("candidates"))
+
+    @admin.display(description=gettext_lazy("colour"), ordering="colour")
+    def colour_swatch(self, obj: Party) -> str:
+        return format_html(
+            '<span style="display:inline-block;width:1em;height:1em;background:{};border:1px solid #333;'
+            'vertical-align:middle" aria-hidden="true"></span> {}',
+            obj.colour,
+            obj.colour,
+        )
+
+    @admin.display(description=gettext_lazy("candidates"), ordering="num_candidates")
+    def candidate_count(self, obj: Party) -> int:
+        return obj.num_candidates  # type: ignore[attr-defined]
+
+
+class CandidateInline(admin.TabularInline):
+    model = Candidate
+    fields = ["ballot_order", "name_en", "name_ar", "party"]
+    autocomplete_fields = ["party"]
+    ordering = ["ballot_order"]
+    extra = 1
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.election.is_final:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.election.is_final:
+            return False
+        return super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.election.is_final:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Contest)
+class ContestAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    ordering = ["election", "position", "name"]
+    list_display = ["name", "election", "scope", "seats", "max_choices", "candidate_count", "position"]
+    list_filter = ["election"]
+    search_fields = ["name", "name_ar", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["district"]
+    list_select_related = ["election", "district"]
+    inlines = [CandidateInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contest]:
+        return super().get_queryset(request).annotate(num_candidates=Count("candidates"))
+
+    @admin.display(description=gettext_lazy("scope"), ordering="district__code")
+    def scope(self, obj: Contest) -> str:
+        return obj.scope_label
+
+    @admin.display(description=gettext_lazy("candidates"), ordering="num_candidates")
+    def candidate_count(self, obj: Contest) -> int:
+        return obj.num_candidates  # type: ignore[attr-defined]
+
+
+@admin.register(Candidate)
+class CandidateAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    resource_classes = [CandidateResource]
+    list_display = ["name_en", "name_ar", "contest", "party", "ballot_order"]
+    list_filter = ["contest__election", "contest", "party"]
+    search_fields = ["name_en", "name_ar", "party__name", "party__abbreviation"]
+    autocomplete_fields = ["contest", "party"]
+    list_select_related = ["contest", "contest__election", "party"]
+    ordering = ["contest", "ballot_order"]
+
+
+# Staff accounts: officials manage clerks and supervisors and their assignments from the user page.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [ClerkAssignmentInline, SupervisorAssignmentInline]
+    list_display = ["username", "first_name", "last_name", "role_names", "is_active", "last_login"]
+    list_filter = ["groups", "is_active", "is_staff"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=gettext_lazy("roles"))
+    def role_names(self, obj: User) -> str:
+        return ", ".join(group.name for group in obj.groups.all()) or "—"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser may hand out superuser status or individual permissions.
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: events are appended by the services and never changed."""
+
+    list_display = ["id", "at", "actor_name", "client_address", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_repr", "object_id", "idempotency_key", "hash"]
+    date_hierarchy = "at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
