@@ -71,9 +71,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(
-        request, status=401, code="not_authenticated", message="Sign in or send a valid API token."
-    )
+    return error_response(request, status=401, code="not_authenticated", message="Sign in or send a valid API token.")
 
 
 @api.exception_handler(PermissionDenied)
