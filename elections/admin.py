@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
@@ -51,7 +53,16 @@ def _election_of(obj: Any) -> Election | None:
 
 
 class FinalElectionReadOnlyMixin:
-    """Nothing that belongs to a certified election can be changed or deleted: certified is final."""
+    """Nothing that belongs to a certified election can be changed or deleted: certified is final.
+
+    Also types Arabic names right to left, wherever they are edited.
+    """
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if formfield is not None and db_field.name.endswith("_ar"):
+            formfield.widget.attrs.update({"dir": "rtl", "lang": "ar"})
+        return formfield
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         election = _election_of(obj) if obj is not None else None
@@ -183,6 +194,17 @@ class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "time_zone":
+            # A list to choose from, so a typo cannot become an unknown zone.
+            return forms.TypedChoiceField(
+                label=db_field.verbose_name,
+                choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
+                initial="UTC",
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Election]:
         return (
             super()
@@ -236,25 +258,6 @@ class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
         )
 
 
-@admin.register(District)
-class DistrictAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
-    resource_classes = [DistrictResource]
-    ordering = ["election", "code"]
-    list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
-    list_filter = ["election"]
-    search_fields = ["code", "name", "name_ar"]
-    autocomplete_fields = ["parent"]
-    list_select_related = ["election", "parent"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
-        return super().get_queryset(request).annotate(num_stations=Count("stations"))
-
-    @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
-    def station_count(self, obj: District) -> str:
-        url = reverse("admin:elections_pollingstation_changelist") + f"?district__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
-
-
 class ClerkAssignmentInline(admin.TabularInline):
     model = ClerkAssignment
     autocomplete_fields = ["user", "station"]
@@ -265,6 +268,27 @@ class SupervisorAssignmentInline(admin.TabularInline):
     model = SupervisorAssignment
     autocomplete_fields = ["user", "district"]
     extra = 0
+
+
+@admin.register(District)
+class DistrictAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+    resource_classes = [DistrictResource]
+    ordering = ["election", "code"]
+    list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
+    list_filter = ["election"]
+    search_fields = ["code", "name", "name_ar"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["election", "parent"]
+
+    inlines = [SupervisorAssignmentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
+        return super().get_queryset(request).annotate(num_stations=Count("stations"))
+
+    @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
+    def station_count(self, obj: District) -> str:
+        url = reverse("admin:elections_pollingstation_changelist") + f"?district__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
 
 
 @admin.register(PollingStation)

@@ -165,3 +165,23 @@ def test_clerk_cannot_reach_the_admin(client: Client, clerk: User) -> None:
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_time_zone_is_chosen_from_known_zones(official_client: Client, election: Election) -> None:
+    form = official_client.get(reverse("admin:elections_election_change", args=[election.pk])).context["adminform"].form
+    choices = dict(form.fields["time_zone"].choices)
+    assert "Asia/Amman" in choices
+    assert "Mars/Olympus" not in choices
+
+
+def test_arabic_names_are_typed_right_to_left(official_client: Client, election: Election) -> None:
+    contest = Contest.objects.get(election=election)
+    page = official_client.get(reverse("admin:elections_contest_change", args=[contest.pk])).content.decode()
+    assert 'name="candidates-0-name_ar"' in page
+    assert 'dir="rtl" lang="ar"' in page
+
+
+def test_supervisors_are_assigned_on_the_district_page(official_client: Client, election: Election) -> None:
+    north = election.districts.get(code="N")
+    page = official_client.get(reverse("admin:elections_district_change", args=[north.pk]))
+    assert {formset.formset.prefix for formset in page.context["inline_admin_formsets"]} == {"supervisor_assignments"}
