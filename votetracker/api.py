@@ -98,3 +98,6 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
         code="service_unavailable",
         message="The database is not answering. Your entry was not saved; send it again with the same key.",
     )
+
+
+api.add_router("/entry/", "ballots.api.router")

@@ -1,0 +1,65 @@
+"""API tokens in the Django admin: an official issues one (its secret is shown once), lists and revokes them."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ballots.auth import issue_api_token, revoke_api_tokens
+from ballots.models import ApiToken
+from votetracker.http import get_client_address
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "user__username"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke_selected"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:  # type: ignore[override]
+        if obj is None:
+            return ["user", "name"]
+        return ["user", "name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        # Once issued, a token only changes by being revoked, so that the log's record of it stays true.
+        if obj is None:
+            return []
+        return ["user", "name", *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        # A token is revoked, never deleted: its use stays traceable.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
+        if change:
+            return
+        token, secret = issue_api_token(
+            user=obj.user,
+            name=obj.name,
+            issued_by=request.user,  # type: ignore[arg-type]
+            client_address=get_client_address(request),
+        )
+        obj.pk = token.pk
+        obj.prefix, obj.secret_hash, obj.created_at = token.prefix, token.secret_hash, token.created_at
+        messages.warning(
+            request,
+            _("The token for %(user)s is %(secret)s — copy it now: it is shown only this once.")
+            % {"user": obj.user.get_username(), "secret": secret},
+        )
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = revoke_api_tokens(
+            tokens=list(queryset),
+            revoked_by=request.user,  # type: ignore[arg-type]
+            client_address=get_client_address(request),
+        )
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count}, messages.SUCCESS)

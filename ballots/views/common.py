@@ -1,0 +1,61 @@
+"""What every entry view shares: sign-in, finding the station and contest the user may work on, and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse, reverse_lazy
+
+from ballots.overview import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
+from votetracker.errors import DomainError
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def entry_login_required(view: View) -> View:
+    """Sign in on the entry site's own page, not the admin's."""
+    return login_required(view, login_url=reverse_lazy("entry:login"))
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user (the views are all behind ``entry_login_required``)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404
+    return user
+
+
+def find_station(request: HttpRequest, station_id: int) -> StationOverview:
+    """The station, if it exists and the user may work on it; otherwise a 404 that says nothing more."""
+    overview = get_station_overview(request.user, station_id=station_id)
+    if overview is None:
+        raise Http404
+    return overview
+
+
+def find_contest(request: HttpRequest, station_id: int, contest_id: int) -> tuple[StationOverview, ContestProgress]:
+    overview = find_station(request, station_id)
+    progress = get_contest_at_station(overview, contest_id=contest_id)
+    if progress is None:
+        raise Http404
+    return overview, progress
+
+
+def station_url(overview: StationOverview) -> str:
+    return reverse("entry:station", args=[overview.station.pk])
+
+
+def redirect_after(request: HttpRequest, url: str, action: Callable[[], Any], *, success: str) -> HttpResponseRedirect:
+    """Run an action that needs no form beyond its key; say how it went and go back to ``url``."""
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return HttpResponseRedirect(url)

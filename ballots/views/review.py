@@ -1,0 +1,75 @@
+"""A supervisor's review queue: sheets whose entries differ, compared side by side, settled by one decision."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from ballots import services
+from ballots.forms import AcceptVersionForm, SheetForm
+from ballots.overview import can_review, get_review_item, list_review_queue
+from ballots.views.common import acting_user, entry_login_required
+from votetracker.errors import DomainError
+from votetracker.http import get_client_address
+
+
+@entry_login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Every sheet in the user's districts that waits for a supervisor."""
+    user = acting_user(request)
+    if not can_review(user):
+        raise PermissionDenied
+    return render(request, "ballots/review_queue.html", {"items": list_review_queue(user)})
+
+
+@entry_login_required
+@require_http_methods(["GET", "POST"])
+def review_item(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
+    """Both versions side by side; accept one, or enter the deciding version."""
+    item = get_review_item(request.user, station_id=station_id, contest_id=contest_id)
+    if item is None:
+        raise Http404
+    deciding = request.method == "POST" and request.POST.get("action") == "decide"
+    accepting = request.method == "POST" and not deciding
+    accept_form = AcceptVersionForm(request.POST if accepting else None)
+    sheet_form = SheetForm(
+        request.POST if deciding else None, candidates=list(item.contest.candidates.all()), show_reason=False
+    )
+    form = sheet_form if deciding else accept_form
+    if request.method == "POST" and form.is_valid():
+        numbers = (
+            {
+                "ballots_cast": sheet_form.cleaned_data["ballots_cast"],
+                "blank": sheet_form.cleaned_data["blank"],
+                "invalid": sheet_form.cleaned_data["invalid"],
+                "votes": sheet_form.votes(),
+                "reason": sheet_form.cleaned_data["reason"],
+            }
+            if deciding
+            else {"accept_version": accept_form.cleaned_data["accept_version"]}
+        )
+        try:
+            services.resolve_sheet_review(
+                station=item.station,
+                contest=item.contest,
+                actor=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                client_address=get_client_address(request),
+                **numbers,
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The review is settled."))
+            return HttpResponseRedirect(reverse("entry:review_queue"))
+    return render(
+        request,
+        "ballots/review_item.html",
+        {"item": item, "election": item.station.election, "accept_form": accept_form, "sheet_form": sheet_form},
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,155 @@
+"""The tally sheet form (first entry, second entry, correction) and a sheet's history with a supervisor's actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ballots import services
+from ballots.entry import supervises
+from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm
+from ballots.models import TallySheet
+from ballots.overview import get_open_sheet
+from ballots.selectors import list_sheet_history
+from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after, station_url
+from votetracker.errors import DomainError
+from votetracker.http import get_client_address
+
+SHEET_MESSAGES = {
+    TallySheet.Status.ACCEPTED: gettext_lazy("The tally sheet was accepted (version %(version)d)."),
+    TallySheet.Status.PENDING_SECOND_ENTRY: gettext_lazy(
+        "Saved as the first entry (version %(version)d); a second clerk must now enter the same sheet."
+    ),
+    TallySheet.Status.NEEDS_REVIEW: gettext_lazy(
+        "Saved as version %(version)d; it differs from the other entry, so a supervisor will review it."
+    ),
+    TallySheet.Status.QUARANTINED: gettext_lazy("Saved as version %(version)d, but it is quarantined: %(reason)s"),
+}
+
+
+@entry_login_required
+@require_http_methods(["GET", "POST"])
+def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
+    """Enter the tally sheet; refused numbers come back beside their fields, as typed, under the same key."""
+    overview, progress = find_contest(request, station_id, contest_id)
+    correction = progress.sheet_status in TallySheet.CURRENT_STATUSES or not overview.station.election.accepts_entries
+    form = SheetForm(request.POST or None, candidates=progress.candidates, show_reason=correction)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recorded = services.submit_tally_sheet(
+                station=overview.station,
+                contest=progress.contest,
+                ballots_cast=form.cleaned_data["ballots_cast"],
+                blank=form.cleaned_data["blank"],
+                invalid=form.cleaned_data["invalid"],
+                votes=form.votes(),
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                client_address=get_client_address(request),
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            sheet = recorded.obj
+            message = str(SHEET_MESSAGES.get(TallySheet.Status(sheet.status), ""))
+            messages.success(request, message % {"version": sheet.version, "reason": sheet.quarantine_reason})
+            return HttpResponseRedirect(station_url(overview))
+    return render(
+        request,
+        "ballots/sheet_form.html",
+        {
+            "overview": overview,
+            "election": overview.station.election,
+            "progress": progress,
+            "form": form,
+            "correction": correction,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@entry_login_required
+def sheet_history(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
+    """Every version of the sheet with its numbers and reasons; a supervisor can quarantine or release it here."""
+    overview, progress = find_contest(request, station_id, contest_id)
+    current = get_open_sheet(station=overview.station, contest=progress.contest)
+    return render(
+        request,
+        "ballots/sheet_history.html",
+        {
+            "overview": overview,
+            "election": overview.station.election,
+            "progress": progress,
+            "versions": [
+                {
+                    "version": v,
+                    "status": TallySheet.Status(v.status).label,
+                    "votes": [v.numbers.votes.get(c.pk, 0) for c in progress.candidates],
+                }
+                for v in list_sheet_history(station=overview.station, contest=progress.contest)
+            ],
+            "current": current,
+            "is_supervisor": supervises(acting_user(request), overview.station),
+            "quarantine_form": ReasonForm(),
+            "release_form": KeyOnlyForm(),
+        },
+    )
+
+
+def _current_sheet(request: HttpRequest, station_id: int, contest_id: int) -> tuple[str, TallySheet]:
+    overview, progress = find_contest(request, station_id, contest_id)
+    current = get_open_sheet(station=overview.station, contest=progress.contest)
+    if current is None:
+        raise Http404
+    return reverse("entry:sheet_history", args=[station_id, contest_id]), current
+
+
+@entry_login_required
+@require_POST
+def quarantine(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
+    """Take the accepted sheet out of the tallies with a public reason."""
+    url, current = _current_sheet(request, station_id, contest_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for the quarantine."))
+        return HttpResponseRedirect(url)
+    return redirect_after(
+        request,
+        url,
+        lambda: services.quarantine_sheet(
+            sheet=current,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            client_address=get_client_address(request),
+        ),
+        success=_("The sheet is quarantined; it no longer counts in the results."),
+    )
+
+
+@entry_login_required
+@require_POST
+def release(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
+    """Put a quarantined sheet back into the tallies."""
+    url, current = _current_sheet(request, station_id, contest_id)
+    form = KeyOnlyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete; try again."))
+        return HttpResponseRedirect(url)
+    return redirect_after(
+        request,
+        url,
+        lambda: services.release_sheet(
+            sheet=current,
+            actor=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            client_address=get_client_address(request),
+        ),
+        success=_("The sheet is released; it counts in the results again."),
+    )
