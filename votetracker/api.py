@@ -101,3 +101,4 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 
 
 api.add_router("/entry/", "ballots.api.router")
+api.add_router("/results/", "results.api.router")

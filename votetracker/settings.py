@@ -88,14 +88,26 @@ if CONFIG.redis_url:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: a broadcast is one PUBLISH that Redis hands to each app node once, whatever the number of
+            # viewers, and groups live in each process (no group_expiry: a viewer connected for days stays in).
+            # See results/README.md.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # redis-py 8 times out idle blocking reads after 5 s by default, which would close quiet viewers.
             "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": None}]},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "votetracker"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # Groups would forget a viewer after a day by default; a results page may stay open longer.
+            "CONFIG": {"group_expiry": 30 * 24 * 3600},
+        }
+    }
+
+# Live results: at most one broadcast per election per this many seconds, always carrying the newest version.
+RESULTS_BROADCAST_INTERVAL = 0.25
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -17,5 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("entry/", include("ballots.urls")),
+    path("results/", include("results.urls")),
     path("", include("elections.urls")),
 ]

@@ -1,0 +1,190 @@
+"""Open data: published results as JSON, CSV and NIST SP 1500-100 JSON, for anyone, from the cached snapshot.
+
+Every answer may be read from any origin (CORS ``*``), carries the snapshot version as its ETag and may be cached
+for a few seconds; ``If-None-Match`` with the current version answers 304 without a body.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Router
+
+from results.nist import build_nist_report
+from results.selectors import get_public_snapshot, list_public_elections
+from results.tallies import Snapshot
+
+router = Router(tags=["results"])
+
+MAX_AGE = 2
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _open(response: HttpResponse, *, max_age: int = MAX_AGE) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = "ETag"
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def _etag(snapshot: Snapshot) -> str:
+    return f'"{snapshot["version"]}"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    return etag in tags or "*" in tags
+
+
+def _versioned(
+    request: HttpRequest,
+    snapshot: Snapshot,
+    body: Any,
+    *,
+    content_type: str = "application/json",
+    filename: str | None = None,
+) -> HttpResponse:
+    etag = _etag(snapshot)
+    if _not_modified(request, etag):
+        response = HttpResponse(status=304)
+    else:
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        response = HttpResponse(text, content_type=content_type)
+        if filename:
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["ETag"] = etag
+    return _open(response)
+
+
+def _snapshot(slug: str) -> Snapshot:
+    snapshot = get_public_snapshot(slug=slug)
+    if snapshot is None:
+        raise Http404("No published results for this election.")
+    return snapshot
+
+
+@router.get("/elections", url_name="results_elections", summary="Elections with published results")
+def list_elections(request: HttpRequest) -> HttpResponse:
+    """Every election whose results are provisional or official."""
+    rows = [
+        {
+            "slug": e.slug,
+            "name": e.name,
+            "name_ar": e.name_ar,
+            "date": e.date.isoformat(),
+            "status": e.status,
+            "results_visibility": e.results_visibility,
+        }
+        for e in list_public_elections()
+    ]
+    return _open(HttpResponse(json.dumps({"elections": rows}, ensure_ascii=False), content_type="application/json"))
+
+
+@router.get("/elections/{slug}", url_name="results_election", summary="An election's results snapshot")
+def get_election(request: HttpRequest, slug: str) -> HttpResponse:
+    """The whole snapshot: per contest, district and station, with its version (also the ETag)."""
+    snapshot = _snapshot(slug)
+    return _versioned(request, snapshot, snapshot)
+
+
+@router.get("/elections/{slug}/contests/{contest_slug}", url_name="results_contest", summary="One contest's results")
+def get_contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
+    """One contest of the snapshot, with the version it comes from."""
+    snapshot = _snapshot(slug)
+    contest = next((c for c in snapshot["contests"] if c["slug"] == contest_slug), None)
+    if contest is None:
+        raise Http404("No such contest.")
+    return _versioned(request, snapshot, {"version": snapshot["version"], "contest": contest})
+
+
+@router.get("/elections/{slug}/stations/{code}", url_name="results_station", summary="One polling station's results")
+def get_station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    """A polling station and its result in each contest (quarantined results say so and why)."""
+    snapshot = _snapshot(slug)
+    station = next((s for s in snapshot["stations"] if s["code"] == code), None)
+    if station is None:
+        raise Http404("No such polling station.")
+    results = [
+        {"contest": c["slug"], "candidates": [cand["id"] for cand in c["candidates"]], **row}
+        for c in snapshot["contests"]
+        for row in c["stations"]
+        if row["station_id"] == station["id"]
+    ]
+    return _versioned(request, snapshot, {"version": snapshot["version"], "station": station, "results": results})
+
+
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def stations_csv(snapshot: Snapshot) -> str:
+    """Every reported station result, one row per station, contest and candidate."""
+    stations = {s["id"]: s for s in snapshot["stations"]}
+    districts = {d["id"]: d for d in snapshot["districts"]}
+    parties = {p["id"]: p for p in snapshot["parties"]}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "station_code",
+            "station_name",
+            "district_code",
+            "contest",
+            "quarantined",
+            "ballots_cast",
+            "blank",
+            "invalid",
+            "candidate",
+            "party",
+            "votes",
+        ]
+    )
+    for contest in snapshot["contests"]:
+        for row in contest["stations"]:
+            station = stations[row["station_id"]]
+            for candidate, votes in zip(contest["candidates"], row["votes"], strict=True):
+                party = parties.get(candidate["party_id"])
+                cells = [
+                    station["code"],
+                    station["name"],
+                    districts[station["district_id"]]["code"],
+                    contest["slug"],
+                    "yes" if row["quarantined"] else "no",
+                    row["ballots_cast"],
+                    row["blank"],
+                    row["invalid"],
+                    candidate["name"],
+                    party["abbreviation"] if party else "",
+                    votes,
+                ]
+                writer.writerow([safe_cell(cell) for cell in cells])
+    return out.getvalue()
+
+
+@router.get("/elections/{slug}/stations.csv", url_name="results_stations_csv", summary="Station results as CSV")
+def get_stations_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """Station results as CSV; cells that a spreadsheet would run as formulas are escaped."""
+    snapshot = _snapshot(slug)
+    return _versioned(
+        request,
+        snapshot,
+        stations_csv(snapshot),
+        content_type="text/csv; charset=utf-8",
+        filename=f"{slug}-stations-v{snapshot['version']}.csv",
+    )
+
+
+@router.get("/elections/{slug}/nist.json", url_name="results_nist", summary="NIST SP 1500-100 election results")
+def get_nist(request: HttpRequest, slug: str) -> HttpResponse:
+    """The results in the NIST SP 1500-100 (Election Results Common Data Format, v2) JSON form."""
+    snapshot = _snapshot(slug)
+    return _versioned(request, snapshot, build_nist_report(snapshot))

@@ -1,0 +1,116 @@
+"""``manage.py simulate --election SLUG --rate N [--duration S]``: enter plausible results through the services."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Max
+
+from ballots.models import TallySheet, TurnoutReport
+from ballots.services import report_turnout, submit_tally_sheet
+from elections.models import Contest, Election, PollingStation
+from elections.selectors import list_district_ids_under
+from elections.services import open_election, publish_results
+from votetracker.errors import DomainError
+
+
+def plan_sheet(
+    rng: random.Random, station: PollingStation, contest: Contest, weights: dict[int, float]
+) -> dict[str, Any]:
+    """Numbers that add up: a turnout of 35–80 %, a few blank and invalid ballots, votes spread by ``weights``."""
+    cast = int(station.registered_voters * rng.uniform(0.35, 0.8))
+    blank = rng.randint(0, max(1, cast // 50))
+    invalid = rng.randint(0, max(1, cast // 40))
+    valid = max(0, cast - blank - invalid)
+    ids = list(weights)
+    votes = dict.fromkeys(ids, 0)
+    for candidate_id in rng.choices(ids, weights=[weights[i] for i in ids], k=valid) if ids else []:
+        votes[candidate_id] += 1
+    return {"ballots_cast": blank + invalid + sum(votes.values()), "blank": blank, "invalid": invalid, "votes": votes}
+
+
+class Command(BaseCommand):
+    help = "Enter tally sheets and turnout reports for an election at a steady rate, as a demo official would."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--election", required=True, metavar="SLUG")
+        parser.add_argument("--rate", type=float, required=True, help="entries per second")
+        parser.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
+        parser.add_argument("--user", default="official", help="who enters (default: the demo official)")
+        parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+        parser.add_argument("--publish", action="store_true", help="open the election and publish its results first")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["rate"] <= 0:
+            raise CommandError("--rate must be above 0.")
+        election = Election.objects.filter(slug=options["election"]).first()
+        if election is None:
+            raise CommandError(f"No election with the slug {options['election']!r}.")
+        user = User.objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"No user {options['user']!r}; run `manage.py seed_demo` for the demo accounts.")
+        if options["publish"]:
+            if election.status == Election.Status.DRAFT:
+                election = open_election(election=election, actor=user)
+            if election.results_visibility == Election.Visibility.HIDDEN:
+                election = publish_results(election=election, actor=user)
+        rng = random.Random(options["seed"])  # noqa: S311 - made-up demo numbers, not secrets
+        stations = list(PollingStation.objects.filter(election=election).select_related("election", "district"))
+        contests = list(Contest.objects.filter(election=election).prefetch_related("candidates"))
+        if not stations or not contests:
+            raise CommandError("The election has no polling stations or no contests.")
+        weights = {c.pk: {cand.pk: rng.uniform(0.5, 3.0) for cand in c.candidates.all()} for c in contests}
+        everywhere = {s.district_id for s in stations}
+        scopes = {c.pk: list_district_ids_under({c.district_id}) if c.district_id else everywhere for c in contests}
+        pairs = [(s, c) for s in stations for c in contests if s.district_id in scopes[c.pk]]
+        rng.shuffle(pairs)
+        interval = 1.0 / options["rate"]
+        deadline = time.monotonic() + options["duration"]
+        entered = refused = 0
+        counted = set(
+            TallySheet.objects.filter(station__election=election, status__in=TallySheet.CURRENT_STATUSES).values_list(
+                "station_id", "contest_id"
+            )
+        )
+        turnout: dict[int, int] = dict(
+            TurnoutReport.objects.filter(station__election=election)
+            .values("station_id")
+            .annotate(most=Max("voters"))
+            .values_list("station_id", "most")
+        )
+        index = 0
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            station, contest = pairs[index % len(pairs)]
+            index += 1
+            numbers = plan_sheet(rng, station, contest, weights[contest.pk])
+            try:
+                submit_tally_sheet(
+                    station=station,
+                    contest=contest,
+                    actor=user,
+                    idempotency_key=f"simulate-{uuid.uuid4()}",
+                    reason="Recount at the counting centre" if (station.pk, contest.pk) in counted else "",
+                    **numbers,
+                )
+                # Turnout only grows: a station reports again only when more voters than before have voted.
+                if numbers["ballots_cast"] > turnout.get(station.pk, -1):
+                    turnout[station.pk] = numbers["ballots_cast"]
+                    report_turnout(
+                        station=station,
+                        voters=numbers["ballots_cast"],
+                        actor=user,
+                        idempotency_key=f"simulate-{uuid.uuid4()}",
+                    )
+                counted.add((station.pk, contest.pk))
+                entered += 1
+            except DomainError as error:
+                refused += 1
+                self.stderr.write(f"{station.code}/{contest.slug}: {error.message}")
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        self.stdout.write(f"Entered {entered} tally sheets ({refused} refused) in {options['duration']:.0f} s.")

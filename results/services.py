@@ -1,0 +1,214 @@
+"""The one funnel from an accepted change to every viewer: recount, store a versioned snapshot, broadcast.
+
+``refresh_tallies`` runs after each commit that may change what the public sees (``ballots.entry`` for entries,
+``elections.services`` for status changes). It is the only code that talks to the channel layer.
+
+Coalescing: many commits in a burst must not become many broadcasts. The first refresh of an election in a window
+takes a gate in the shared cache (``SET NX PX``, so it holds across app nodes) and broadcasts at once; later ones
+within the window leave a trailing broadcast to their own process, which fires when the window ends and sends the
+newest snapshot then, unless some node has already sent a version at least as new. A burst therefore costs one
+broadcast at its start and one at its end, and the last one always carries the final version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db.models import F
+
+from elections.models import Election
+from results.models import ResultsVersion
+from results.tallies import Snapshot, build_snapshot
+
+logger = logging.getLogger(__name__)
+
+# The snapshot expires now and then so that one lost write to the cache cannot be served for ever.
+SNAPSHOT_TIMEOUT = 600
+# A trailing broadcast that cannot take the gate this many times in a row gives up (the cache is down).
+MAX_GATE_ATTEMPTS = 40
+
+
+def snapshot_key(slug: str) -> str:
+    return f"results:snapshot:{slug}"
+
+
+def _gate_key(election_id: int) -> str:
+    return f"results:gate:{election_id}"
+
+
+def _sent_key(election_id: int) -> str:
+    return f"results:sent:{election_id}"
+
+
+def group_name(election_id: int) -> str:
+    """The channel-layer group of an election's viewers."""
+    return f"results.{election_id}"
+
+
+def broadcast_interval() -> float:
+    return float(getattr(settings, "RESULTS_BROADCAST_INTERVAL", 0.25))
+
+
+def current_version(*, election_id: int) -> int:
+    """The newest version number in the database (0 before the first refresh)."""
+    return ResultsVersion.objects.filter(election_id=election_id).values_list("version", flat=True).first() or 0
+
+
+def store_snapshot(*, election_id: int) -> Snapshot | None:
+    """Recount the election under its version row's lock, number the result and put it in the cache.
+
+    The lock orders concurrent refreshes of one election (across app nodes, on PostgreSQL): a higher version was
+    always counted later, from at least as much data, and its cache write is the later one.
+    """
+    with transaction.atomic():
+        ResultsVersion.objects.get_or_create(election_id=election_id)
+        ResultsVersion.objects.filter(election_id=election_id).update(version=F("version") + 1)
+        version = current_version(election_id=election_id)
+        election = Election.objects.filter(pk=election_id).first()
+        if election is None:
+            return None
+        snapshot = build_snapshot(election=election, version=version)
+        cache.set(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
+    return snapshot
+
+
+def rebuild_snapshot(*, election: Election) -> Snapshot:
+    """Rebuild a missing snapshot at the current version without bumping it, and cache it unless a newer one was
+    stored meanwhile (``add`` never overwrites)."""
+    snapshot = build_snapshot(election=election, version=current_version(election_id=election.pk))
+    cache.add(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
+    return snapshot
+
+
+def refresh_tallies(*, election_id: int) -> None:
+    """Recount ``election_id``, store the new snapshot and broadcast it (coalesced). Runs after commit; a failure
+    here is logged and never undoes or fails the entry that triggered it (the next read rebuilds from the database).
+    """
+    try:
+        snapshot = store_snapshot(election_id=election_id)
+    except DatabaseError:
+        logger.exception("Could not recount election %s; the cached results may be stale", election_id)
+        return
+    if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
+        return
+    request_broadcast(election_id=election_id, slug=snapshot["election"]["slug"], version=snapshot["version"])
+
+
+def request_broadcast(*, election_id: int, slug: str, version: int) -> None:
+    """Broadcast now if no broadcast of this election went out in the current window, else once the window ends."""
+    interval = broadcast_interval()
+    if interval <= 0 or cache.add(_gate_key(election_id), version, interval):
+        send_newest(election_id=election_id, slug=slug)
+    else:
+        _trailing.schedule(election_id=election_id, slug=slug, version=version, delay=interval)
+
+
+def _load_newest(slug: str) -> Snapshot | None:
+    snapshot: Snapshot | None = cache.get(snapshot_key(slug))
+    if snapshot is not None:
+        return snapshot
+    election = Election.objects.filter(slug=slug).first()
+    return rebuild_snapshot(election=election) if election is not None else None
+
+
+def build_message(snapshot: Snapshot, previous: int) -> dict[str, Any]:
+    """The layer message: the version, and the frame every viewer gets, encoded once here rather than per viewer."""
+    from results.fragments import render_live_parts
+
+    frame = {
+        "type": "update",
+        "version": snapshot["version"],
+        "previous": previous,
+        "updated_at": snapshot["updated_at"],
+        "parts": render_live_parts(snapshot),
+    }
+    return {"type": "results.update", "version": snapshot["version"], "frame": json.dumps(frame)}
+
+
+def send_newest(*, election_id: int, slug: str) -> bool:
+    """Send the newest snapshot of an election to its group; False when nothing was sent."""
+    snapshot = _load_newest(slug)
+    if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
+        return False
+    previous = int(cache.get(_sent_key(election_id)) or 0)
+    if previous >= snapshot["version"]:
+        return False
+    message = build_message(snapshot, previous)
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group_name(election_id), message)
+    except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
+        logger.exception("Could not broadcast results of election %s", election_id)
+        return False
+    cache.set(_sent_key(election_id), snapshot["version"], SNAPSHOT_TIMEOUT)
+    return True
+
+
+class TrailingBroadcasts:
+    """At most one pending trailing broadcast per election in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[int, int] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def schedule(self, *, election_id: int, slug: str, version: int, delay: float, attempt: int = 0) -> None:
+        with self._lock:
+            if election_id in self._pending:
+                # A timer is already waiting; it will send the newest snapshot, which includes this version.
+                self._pending[election_id] = max(self._pending[election_id], version)
+                return
+            self._pending[election_id] = version
+        loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        if loop is not None and loop.is_running():
+            # Under an ASGI server: fire on its event loop, so an in-process channel layer is used from its own loop.
+            def start() -> None:
+                runner = sync_to_async(self.fire, thread_sensitive=False)
+                task = asyncio.ensure_future(runner(election_id=election_id, slug=slug, attempt=attempt))
+                # The loop keeps only weak references to tasks; hold this one until it is done.
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+            loop.call_soon_threadsafe(loop.call_later, delay, start)
+        else:
+            timer = threading.Timer(
+                delay, self.fire_in_thread, kwargs={"election_id": election_id, "slug": slug, "attempt": attempt}
+            )
+            timer.daemon = True
+            timer.start()
+
+    def fire_in_thread(self, *, election_id: int, slug: str, attempt: int) -> None:
+        try:
+            self.fire(election_id=election_id, slug=slug, attempt=attempt)
+        finally:
+            close_old_connections()
+
+    def fire(self, *, election_id: int, slug: str, attempt: int) -> None:
+        """Send the newest snapshot unless a version at least as new went out meanwhile; retry while gated."""
+        with self._lock:
+            version = self._pending.pop(election_id, 0)
+        interval = broadcast_interval()
+        try:
+            if int(cache.get(_sent_key(election_id)) or 0) >= version:
+                return
+            if attempt >= MAX_GATE_ATTEMPTS or cache.add(_gate_key(election_id), version, interval):
+                send_newest(election_id=election_id, slug=slug)
+                return
+        except Exception:  # A failing cache or database must not kill the timer thread or the event loop.
+            logger.exception("Trailing broadcast of election %s failed", election_id)
+            return
+        self.schedule(election_id=election_id, slug=slug, version=version, delay=interval, attempt=attempt + 1)
+
+
+_trailing = TrailingBroadcasts()

@@ -1,0 +1,242 @@
+"""The tallies: station results (``ballots.selectors``) summed per contest, district and election, as plain data.
+
+A snapshot is a JSON-able dict so that the cache, the API, the pages and the live channel all serve the same thing.
+Nothing here writes; ``results.services`` decides when to build one and where it goes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from ballots.selectors import StationResult, list_station_results, list_turnout
+from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+
+SNAPSHOT_SCHEMA = 1
+
+Snapshot = dict[str, Any]
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _coordinate(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _district_chains(districts: list[District]) -> dict[int, list[int]]:
+    """Each district and the districts it lies in, innermost first."""
+    parent = {d.pk: d.parent_id for d in districts}
+    chains: dict[int, list[int]] = {}
+    for district_id in parent:
+        chain: list[int] = []
+        current: int | None = district_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parent.get(current)
+        chains[district_id] = chain
+    return chains
+
+
+def _leading(candidate_ids: list[int], votes: list[int], seats: int) -> list[int]:
+    """The candidates leading for ``seats`` seats: most votes first, ballot order breaking ties; nobody at zero."""
+    ranked = sorted(zip(candidate_ids, votes, strict=True), key=lambda pair: -pair[1])
+    return [candidate_id for candidate_id, n in ranked[:seats] if n > 0]
+
+
+def _tally(
+    candidate_ids: list[int],
+    seats: int,
+    results: Iterable[StationResult],
+    stations_total: int,
+    registered: dict[int, int],
+) -> dict[str, Any]:
+    votes = [0] * len(candidate_ids)
+    blank = invalid = cast = reporting = registered_reporting = 0
+    for result in results:
+        reporting += 1
+        registered_reporting += registered[result.station_id]
+        cast += result.ballots_cast
+        blank += result.blank
+        invalid += result.invalid
+        for index, candidate_id in enumerate(candidate_ids):
+            votes[index] += result.votes.get(candidate_id, 0)
+    valid_votes = sum(votes)
+    leading = set(_leading(candidate_ids, votes, seats))
+    return {
+        "candidates": [
+            {"id": candidate_id, "votes": n, "share": _ratio(n, valid_votes), "leading": candidate_id in leading}
+            for candidate_id, n in zip(candidate_ids, votes, strict=True)
+        ],
+        "valid_votes": valid_votes,
+        "blank": blank,
+        "invalid": invalid,
+        "ballots_cast": cast,
+        "registered_voters": registered_reporting,
+        "turnout": _ratio(cast, registered_reporting),
+        "stations_reporting": reporting,
+        "stations_total": stations_total,
+    }
+
+
+def _station_row(result: StationResult, candidate_ids: list[int], seats: int) -> dict[str, Any]:
+    votes = [result.votes.get(candidate_id, 0) for candidate_id in candidate_ids]
+    return {
+        "station_id": result.station_id,
+        "ballots_cast": result.ballots_cast,
+        "blank": result.blank,
+        "invalid": result.invalid,
+        "votes": votes,
+        "leading": _leading(candidate_ids, votes, seats),
+        "source": result.source,
+        "sheet_version": result.sheet_version,
+        "quarantined": result.quarantined,
+        "quarantine_reason": result.quarantine_reason,
+    }
+
+
+def build_snapshot(*, election: Election, version: int) -> Snapshot:
+    """Recount ``election`` from the database into a snapshot numbered ``version``, in a constant number of queries."""
+    districts = list(District.objects.filter(election=election).order_by("code"))
+    stations = list(PollingStation.objects.filter(election=election).order_by("code"))
+    parties = list(Party.objects.filter(election=election).order_by("name"))
+    contests = list(Contest.objects.filter(election=election).order_by("position", "name"))
+    candidates: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in Candidate.objects.filter(contest__election=election).order_by("contest_id", "ballot_order"):
+        candidates[candidate.contest_id].append(candidate)
+    results = list_station_results(election=election)
+    turnout = list_turnout(election=election)
+
+    chains = _district_chains(districts)
+    station_chain = {s.pk: chains.get(s.district_id, [s.district_id]) for s in stations}
+    registered = {s.pk: s.registered_voters for s in stations}
+    by_contest: dict[int, list[StationResult]] = defaultdict(list)
+    for result in results:
+        by_contest[result.contest_id].append(result)
+
+    contest_rows = []
+    for contest in contests:
+        candidate_ids = [c.pk for c in candidates[contest.pk]]
+        in_scope = [s.pk for s in stations if contest.district_id is None or contest.district_id in station_chain[s.pk]]
+        scope = set(in_scope)
+        reported = [r for r in by_contest[contest.pk] if r.station_id in scope]
+        counted = [r for r in reported if not r.quarantined]
+        members: dict[int, int] = defaultdict(int)
+        for pk in in_scope:
+            for district_id in station_chain[pk]:
+                members[district_id] += 1
+        counted_in: dict[int, list[StationResult]] = defaultdict(list)
+        for result in counted:
+            for district_id in station_chain[result.station_id]:
+                counted_in[district_id].append(result)
+        district_rows = [
+            {
+                "district_id": district.pk,
+                **_tally(candidate_ids, contest.seats, counted_in[district.pk], members[district.pk], registered),
+            }
+            for district in districts
+            if members[district.pk]
+        ]
+        contest_rows.append(
+            {
+                "id": contest.pk,
+                "slug": contest.slug,
+                "name": contest.name,
+                "name_ar": contest.name_ar,
+                "district_id": contest.district_id,
+                "seats": contest.seats,
+                "max_choices": contest.max_choices,
+                "candidates": [
+                    {
+                        "id": c.pk,
+                        "name": c.name_en,
+                        "name_ar": c.name_ar,
+                        "party_id": c.party_id,
+                        "ballot_order": c.ballot_order,
+                    }
+                    for c in candidates[contest.pk]
+                ],
+                "totals": _tally(candidate_ids, contest.seats, counted, len(in_scope), registered),
+                "districts": district_rows,
+                "stations": [_station_row(r, candidate_ids, contest.seats) for r in reported],
+                "quarantined": [r.station_id for r in reported if r.quarantined],
+            }
+        )
+
+    turnout_voters = sum(t.voters for t in turnout.values())
+    turnout_registered = sum(registered[pk] for pk in turnout if pk in registered)
+    reporting = {r.station_id for r in results if not r.quarantined}
+    return {
+        "schema": SNAPSHOT_SCHEMA,
+        "version": version,
+        "updated_at": timezone.now().isoformat(),
+        "election": {
+            "id": election.pk,
+            "slug": election.slug,
+            "name": election.name,
+            "name_ar": election.name_ar,
+            "date": election.date.isoformat(),
+            "time_zone": election.time_zone,
+            "status": election.status,
+            "results_visibility": election.results_visibility,
+            "counting_method": election.counting_method,
+        },
+        "totals": {
+            "stations_total": len(stations),
+            "stations_reporting": len(reporting),
+            "registered_voters": sum(registered.values()),
+            "turnout_voters": turnout_voters,
+            "turnout_stations": len(turnout),
+            "turnout": _ratio(turnout_voters, turnout_registered),
+        },
+        "parties": [
+            {"id": p.pk, "name": p.name, "name_ar": p.name_ar, "abbreviation": p.abbreviation, "colour": p.colour}
+            for p in parties
+        ],
+        "districts": [
+            {"id": d.pk, "code": d.code, "name": d.name, "name_ar": d.name_ar, "parent_id": d.parent_id}
+            for d in districts
+        ],
+        "stations": [
+            {
+                "id": s.pk,
+                "code": s.code,
+                "name": s.name,
+                "name_ar": s.name_ar,
+                "district_id": s.district_id,
+                "registered_voters": s.registered_voters,
+                "latitude": _coordinate(s.latitude),
+                "longitude": _coordinate(s.longitude),
+                "turnout_voters": turnout[s.pk].voters if s.pk in turnout else None,
+                "turnout_at": turnout[s.pk].at.isoformat() if s.pk in turnout else None,
+            }
+            for s in stations
+        ],
+        "contests": contest_rows,
+    }
+
+
+def compare_snapshots(expected: Snapshot, served: Snapshot) -> list[str]:
+    """Every place where ``served`` differs from ``expected``, as ``path: expected != served``; build details
+    (version and time) are left out because they differ between two builds of the same data."""
+    differences: list[str] = []
+
+    def walk(path: str, a: Any, b: Any) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                if path == "" and key in {"version", "updated_at"}:
+                    continue
+                walk(f"{path}.{key}" if path else str(key), a.get(key), b.get(key))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(f"{path}[{index}]", x, y)
+        elif a != b:
+            differences.append(f"{path}: {a!r} != {b!r}")
+
+    walk("", expected, served)
+    return differences

@@ -1,0 +1,107 @@
+"""What a viewer sees in a real browser (Debian's chromium): the page updates by itself when an entry lands, in
+English and Arabic, and without JavaScript it still shows the current results."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
+from django.db import connections
+from playwright.sync_api import Page, sync_playwright
+
+from elections.models import Contest, Election, PollingStation
+from results.tests.servers import daphne_server
+from results.tests.support import enter_sheet
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOTS = Path("/tmp/vt-shots")
+
+
+def enter_elsewhere(**kwargs: Any) -> None:
+    """Enter a sheet from a thread of its own, as a web request would: this thread runs Playwright's event loop."""
+
+    def run() -> None:
+        try:
+            enter_sheet(**kwargs)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+
+
+def part_text(page: Page) -> str:
+    return page.locator('[data-live-part="contest-mayor"]').inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_results_page_updates_without_reload_and_reads_without_javascript(
+    published: Election,
+    station: PollingStation,
+    other_station: PollingStation,
+    contest: Contest,
+    official: User,
+    language: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop here
+    for index, placed in enumerate(PollingStation.objects.filter(election=published).order_by("code")):
+        PollingStation.objects.filter(pk=placed.pk).update(latitude=31.9 + index / 100, longitude=35.9 + index / 50)
+    enter_sheet(station=other_station, contest=contest, actor=official, votes=[40, 60], key=f"key-{uuid.uuid4()}")
+    SHOTS.mkdir(exist_ok=True)
+    with daphne_server() as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                locale=language,
+                extra_http_headers={"Accept-Language": language},
+                viewport={"width": 1280, "height": 900},
+            )
+            page = context.new_page()
+            page.goto(f"{base}/results/{published.slug}/")
+            assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+            page.locator('[data-live-status][data-state="live"]').wait_for(timeout=10_000)
+            page.evaluate("window.notReloaded = true")
+            assert "271" not in part_text(page)
+
+            enter_elsewhere(station=station, contest=contest, actor=official, votes=[271, 314], key=f"k-{uuid.uuid4()}")
+            page.wait_for_function(
+                "document.querySelector('[data-live-part=\"contest-mayor\"]').innerText.includes('311')",
+                timeout=5_000,
+            )
+            assert page.evaluate("window.notReloaded") is True
+            violations = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag22aa"]})
+            assert violations.violations_count == 0, violations.generate_report()
+            page.screenshot(path=str(SHOTS / f"results-{language}-1280.png"), full_page=True)
+            page.set_viewport_size({"width": 360, "height": 780})
+            page.screenshot(path=str(SHOTS / f"results-{language}-360.png"), full_page=True)
+            context.close()
+
+            static = browser.new_context(
+                java_script_enabled=False, locale=language, extra_http_headers={"Accept-Language": language}
+            )
+            page = static.new_page()
+            page.goto(f"{base}/results/{published.slug}/")
+            assert "311" in part_text(page)  # 271 + 40, served without any script
+            static.close()
+        finally:
+            browser.close()

@@ -1,0 +1,137 @@
+"""The live channel through the real channel layer (in-memory embedded, Redis pub/sub in server mode): an entry
+reaches a viewer only after commit, bursts are coalesced, and a viewer that missed a version can tell."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.db import connections, transaction
+
+from elections.models import Contest, Election, PollingStation
+from results.services import refresh_tallies
+from results.tests.support import enter_sheet
+from votetracker.asgi import application
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def close_sync_thread_connections() -> AsyncIterator[None]:
+    """The database work of these tests runs in asgiref's sync thread; close its connection so the test database
+    can be dropped."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+async def viewer(slug: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    communicator = WebsocketCommunicator(application, f"/ws/results/{slug}/", headers=ORIGIN)
+    connected, _code = await communicator.connect(timeout=5)
+    assert connected
+    hello = await communicator.receive_json_from(timeout=5)
+    assert hello["type"] == "hello"
+    return communicator, hello
+
+
+async def collect(communicator: WebsocketCommunicator, seconds: float) -> list[dict[str, Any]]:
+    frames = []
+    deadline = time.monotonic() + seconds
+    # A timed-out receive cancels the application, so wait with receive_nothing and read only what has arrived.
+    while time.monotonic() < deadline:
+        if not await communicator.receive_nothing(timeout=0.05, interval=0.01):
+            frames.append(await communicator.receive_json_from(timeout=1))
+    return frames
+
+
+async def test_accepted_entry_reaches_a_viewer_only_after_commit(
+    published: Election, station: PollingStation, contest: Contest, official: User, new_key: Callable[[], str]
+) -> None:
+    communicator, hello = await viewer(published.slug)
+    heard_before_commit: list[bool] = []
+
+    def enter_and_listen_before_commit() -> None:
+        with transaction.atomic():
+            enter_sheet(station=station, contest=contest, actor=official, votes=[321, 123], key=new_key())
+            heard_before_commit.append(not async_to_sync(communicator.receive_nothing)(timeout=0.5))
+
+    await database_sync_to_async(enter_and_listen_before_commit)()
+    assert heard_before_commit == [False]
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["type"] == "update"
+    assert frame["version"] > hello["version"]
+    assert "321" in frame["parts"]["en"]["contest-mayor"]
+    assert set(frame["parts"]) == {"en", "ar"}
+    await communicator.disconnect()
+
+
+async def test_a_burst_of_commits_is_coalesced_into_at_most_two_broadcasts_ending_on_the_last_version(
+    published: Election, settings
+) -> None:
+    settings.RESULTS_BROADCAST_INTERVAL = 0.25
+    communicator, hello = await viewer(published.slug)
+
+    def burst() -> float:
+        started = time.monotonic()
+        for _ in range(100):
+            refresh_tallies(election_id=published.pk)
+        return time.monotonic() - started
+
+    took = await database_sync_to_async(burst)()
+    frames = await collect(communicator, took + 1.0)
+    versions = [f["version"] for f in frames]
+    assert 1 <= len(frames) <= 2 + int(took / 0.25), (took, versions)
+    assert versions[-1] == hello["version"] + 100
+    assert versions == sorted(versions)
+    await communicator.disconnect()
+
+
+async def test_each_frame_names_the_previous_broadcast_so_a_viewer_that_missed_one_resyncs(
+    published: Election, station: PollingStation, contest: Contest, official: User, new_key: Callable[[], str]
+) -> None:
+    steady, _hello = await viewer(published.slug)
+    await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+    first = await steady.receive_json_from(timeout=5)
+
+    # A second viewer drops off, misses an update, then comes back.
+    late, late_hello = await viewer(published.slug)
+    assert late_hello["version"] == first["version"]
+    await late.disconnect()
+    await database_sync_to_async(
+        lambda: enter_sheet(station=station, contest=contest, actor=official, votes=[5, 6], key=new_key())
+    )()
+    missed = await steady.receive_json_from(timeout=5)
+    assert missed["previous"] == first["version"]
+    await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+    newest = await steady.receive_json_from(timeout=5)
+    # Holding first["version"], the returning viewer sees previous > its version: it missed one and refetches.
+    assert newest["previous"] == missed["version"] > first["version"]
+    back, back_hello = await viewer(published.slug)
+    assert back_hello["version"] == newest["version"]
+    await back.disconnect()
+    await steady.disconnect()
+
+
+async def test_viewer_of_unpublished_results_is_turned_away(open_vote: Election) -> None:
+    communicator = WebsocketCommunicator(application, f"/ws/results/{open_vote.slug}/", headers=ORIGIN)
+    connected, code = await communicator.connect(timeout=5)
+    assert not connected
+    assert code == 4404
+
+
+async def test_a_quiet_viewer_stays_connected_past_the_redis_read_timeout(published: Election) -> None:
+    communicator, hello = await viewer(published.slug)
+    await asyncio.sleep(6)  # redis-py 8 would time out an idle read after 5 s
+    await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["version"] == hello["version"] + 1
+    await communicator.disconnect()

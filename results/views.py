@@ -1,0 +1,190 @@
+"""Public results pages: rendered from the cached snapshot, so a page view runs no tally query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from ballots.models import TallySheet
+from ballots.selectors import list_sheet_history
+from elections.models import Contest, PollingStation
+from results.fragments import overview_context
+from results.presentation import (
+    Lookup,
+    candidate_headers,
+    contest_card,
+    district_rows,
+    election_header,
+    is_inside,
+    local_name,
+    station_map,
+    station_rows,
+    tally_view,
+)
+from results.selectors import get_public_snapshot
+from results.tallies import Snapshot
+
+# Every viewer sees the same page: a shared cache in front may keep it for a second.
+PAGE_MAX_AGE = 1
+
+
+def _snapshot_or_404(slug: str) -> Snapshot:
+    snapshot = get_public_snapshot(slug=slug)
+    if snapshot is None:
+        raise Http404("No published results for this election.")
+    return snapshot
+
+
+def _page(request: HttpRequest, template: str, snapshot: Snapshot, context: dict[str, Any]) -> HttpResponse:
+    slug = snapshot["election"]["slug"]
+    response = render(
+        request,
+        template,
+        {"header": election_header(snapshot), "ws_path": f"/ws/results/{slug}/", **context},
+    )
+    patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    """An election's results: every contest with its bars, table and map."""
+    snapshot = _snapshot_or_404(slug)
+    lookup = Lookup(snapshot)
+    api = {
+        "snapshot": reverse("api:results_election", args=[slug]),
+        "csv": reverse("api:results_stations_csv", args=[slug]),
+        "nist": reverse("api:results_nist", args=[slug]),
+    }
+    districts = [{"name": local_name(d), "url": lookup.district_url(d["id"])} for d in snapshot["districts"]]
+    return _page(
+        request,
+        "results/overview.html",
+        snapshot,
+        {"contests": overview_context(snapshot)["contests"], "api": api, "districts": districts},
+    )
+
+
+def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
+    """One contest: its totals, map, districts and every station."""
+    snapshot = _snapshot_or_404(slug)
+    lookup = Lookup(snapshot)
+    item = lookup.contests.get(contest_slug)
+    if item is None:
+        raise Http404("No such contest.")
+    return _page(
+        request,
+        "results/contest.html",
+        snapshot,
+        {
+            "card": contest_card(lookup, item),
+            "map": station_map(lookup, item),
+            "district_rows": district_rows(lookup, item),
+            "station_rows": station_rows(lookup, item),
+            "headers": candidate_headers(item),
+        },
+    )
+
+
+def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    """One district: each contest voted on there, summed over its stations, and the stations themselves."""
+    snapshot = _snapshot_or_404(slug)
+    lookup = Lookup(snapshot)
+    found = next((d for d in snapshot["districts"] if d["code"] == code), None)
+    if found is None:
+        raise Http404("No such district.")
+    contests = []
+    for item in snapshot["contests"]:
+        tally = next((t for t in item["districts"] if t["district_id"] == found["id"]), None)
+        if tally is None:
+            continue
+        contests.append(
+            {
+                "name": local_name(item),
+                "url": lookup.contest_url(item),
+                "tally": tally_view(lookup, item, tally),
+                "station_rows": station_rows(lookup, item, district_id=found["id"]),
+                "headers": candidate_headers(item),
+            }
+        )
+    view = {"code": found["code"], "name": local_name(found), "url": lookup.district_url(found["id"])}
+    return _page(request, "results/district.html", snapshot, {"district": view, "contests": contests})
+
+
+def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    """One polling station: its result per contest, why it is quarantined, and every version of its tally sheets."""
+    snapshot = _snapshot_or_404(slug)
+    lookup = Lookup(snapshot)
+    found = next((s for s in snapshot["stations"] if s["code"] == code), None)
+    if found is None:
+        raise Http404("No such polling station.")
+    station_obj = PollingStation(pk=found["id"], election_id=snapshot["election"]["id"])
+    status_labels = dict(TallySheet.Status.choices)
+    contests = []
+    for item in snapshot["contests"]:
+        row = next((r for r in item["stations"] if r["station_id"] == found["id"]), None)
+        if item["district_id"] is not None and not is_inside(lookup, found["district_id"], item["district_id"]):
+            continue
+        candidate_ids = [c["id"] for c in item["candidates"]]
+        history = [
+            {
+                "version": v.version,
+                "entered_at": v.entered_at,
+                "status_label": status_labels.get(v.status, v.status),
+                "ballots_cast": v.numbers.ballots_cast,
+                "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
+                "reason": v.reason,
+                "quarantine_reason": v.quarantine_reason,
+            }
+            for v in list_sheet_history(station=station_obj, contest=Contest(pk=item["id"]))
+        ]
+        tally = None
+        if row is not None:
+            tally = tally_view(lookup, item, _station_tally(row, candidate_ids))
+        contests.append(
+            {
+                "name": local_name(item),
+                "url": lookup.contest_url(item),
+                "row": row,
+                "tally": tally,
+                "history": history,
+                "headers": candidate_headers(item),
+            }
+        )
+    district_view = {
+        "name": local_name(lookup.districts[found["district_id"]]),
+        "url": lookup.district_url(found["district_id"]),
+    }
+    view = {**found, "name": local_name(found)}
+    context = {
+        "station": view,
+        "district": district_view,
+        "contests": contests,
+        "time_zone": snapshot["election"]["time_zone"],
+    }
+    return _page(request, "results/station.html", snapshot, context)
+
+
+def _station_tally(row: dict[str, Any], candidate_ids: list[int]) -> dict[str, Any]:
+    """One station's numbers in the shape of a tally, so the same bars and table show them."""
+    valid = sum(row["votes"])
+    leading = set(row["leading"])
+    return {
+        "candidates": [
+            {"id": cid, "votes": n, "share": (n / valid if valid else None), "leading": cid in leading}
+            for cid, n in zip(candidate_ids, row["votes"], strict=True)
+        ],
+        "valid_votes": valid,
+        "blank": row["blank"],
+        "invalid": row["invalid"],
+        "ballots_cast": row["ballots_cast"],
+        "registered_voters": 0,
+        "turnout": None,
+        "stations_reporting": 1,
+        "stations_total": 1,
+        "single_station": True,
+    }

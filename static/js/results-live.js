@@ -1,0 +1,153 @@
+/* Live results: keeps a server-rendered results page current without reloading it.
+   The page works without this script. With it, the page joins /ws/results/<election>/, swaps in the parts the
+   server renders with the same templates, and refetches the page when it cannot apply an update directly
+   (it missed a version, or the update does not carry a part this page shows). */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-results-live]");
+  if (!root || !("WebSocket" in window)) {
+    return;
+  }
+  var statusBox = root.querySelector("[data-live-status]");
+  var lang = document.documentElement.lang || "en";
+  var texts = {
+    en: { live: "Live: updates appear by themselves.", reconnecting: "Reconnecting…", updated: "Updated" },
+    ar: { live: "مباشر: تظهر التحديثات تلقائيًا.", reconnecting: "جارٍ إعادة الاتصال…", updated: "تم التحديث" },
+  };
+  var text = texts[lang.slice(0, 2)] || texts.en;
+  var version = parseInt(root.getAttribute("data-version") || "0", 10);
+  var attempt = 0;
+  var socket = null;
+  var refetching = false;
+  var refetchAgain = false;
+
+  function setStatus(state) {
+    if (!statusBox) {
+      return;
+    }
+    statusBox.hidden = false;
+    statusBox.setAttribute("data-state", state);
+    statusBox.textContent = text[state];
+  }
+
+  function replacePart(id, html) {
+    var current = root.querySelector('[data-live-part="' + id + '"]');
+    if (!current) {
+      return;
+    }
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var fresh = holder.firstElementChild;
+    if (fresh) {
+      current.replaceWith(fresh);
+    }
+  }
+
+  function partsOnPage() {
+    return Array.prototype.map.call(root.querySelectorAll("[data-live-part]"), function (el) {
+      return el.getAttribute("data-live-part");
+    });
+  }
+
+  // Reload the page's parts from the server: the snapshot as the server renders it now.
+  function refetch() {
+    if (refetching) {
+      refetchAgain = true;
+      return;
+    }
+    refetching = true;
+    fetch(window.location.href, { headers: { Accept: "text/html" }, cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.text() : Promise.reject(response.status);
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("[data-results-live]");
+        if (!fresh) {
+          return;
+        }
+        var freshVersion = parseInt(fresh.getAttribute("data-version") || "0", 10);
+        if (freshVersion < version) {
+          return;
+        }
+        fresh.querySelectorAll("[data-live-part]").forEach(function (el) {
+          replacePart(el.getAttribute("data-live-part"), el.outerHTML);
+        });
+        version = freshVersion;
+        root.setAttribute("data-version", String(version));
+      })
+      .catch(function () {})
+      .then(function () {
+        refetching = false;
+        if (refetchAgain) {
+          refetchAgain = false;
+          refetch();
+        }
+      });
+  }
+
+  function applyUpdate(frame) {
+    if (frame.version <= version) {
+      return;
+    }
+    var parts = (frame.parts && (frame.parts[lang] || frame.parts.en)) || {};
+    var onPage = partsOnPage();
+    var complete = onPage.every(function (id) {
+      return Object.prototype.hasOwnProperty.call(parts, id);
+    });
+    // The frame replaces whole parts, so skipped versions only matter when the page shows parts it does not carry.
+    if (frame.previous > version || !complete) {
+      onPage.forEach(function (id) {
+        if (parts[id]) {
+          replacePart(id, parts[id]);
+        }
+      });
+      refetch();
+      return;
+    }
+    onPage.forEach(function (id) {
+      replacePart(id, parts[id]);
+    });
+    version = frame.version;
+    root.setAttribute("data-version", String(version));
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
+    socket.onopen = function () {
+      attempt = 0;
+      setStatus("live");
+    };
+    socket.onmessage = function (event) {
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      if (frame.type === "hello") {
+        // After a disconnect the page may be behind: catch up from the snapshot.
+        if (frame.version > version) {
+          refetch();
+        }
+      } else if (frame.type === "update") {
+        applyUpdate(frame);
+      }
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4404) {
+        statusBox.hidden = true;
+        return;
+      }
+      setStatus("reconnecting");
+      attempt += 1;
+      // Exponential backoff with full jitter, so a restarted server is not hit by every viewer at once.
+      var ceiling = Math.min(30000, 1000 * Math.pow(2, attempt));
+      window.setTimeout(connect, Math.random() * ceiling + 250);
+    };
+  }
+
+  connect();
+})();
