@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Count
@@ -34,22 +36,43 @@ def _locked(election: Election) -> Election:
     return Election.objects.select_for_update().get(pk=election.pk)
 
 
-def _save_change(
-    *, election: Election, before: dict[str, str], action: str, actor: Actor, client_address: str | None
+def _change_status(
+    *,
+    election: Election,
+    actor: Actor,
+    client_address: str | None,
+    action: str,
+    check: Callable[[Election], None],
+    apply: Callable[[Election], None],
 ) -> Election:
-    election.status_changed_at = timezone.now()
-    election.status_changed_by = actor if isinstance(actor, User) else None
-    election.save(update_fields=["status", "results_visibility", "status_changed_at", "status_changed_by"])
-    record_audit_event(
-        action=action,
-        obj=election,
-        actor=actor,
-        before=before,
-        after=_snapshot(election),
-        client_address=client_address,
-        election_id=election.pk,
-    )
+    """Lock the election, ``check`` that the change is allowed, ``apply`` it, and record who made it."""
+    _require_official(actor)
+    with transaction.atomic():
+        election = _locked(election)
+        check(election)
+        before = _snapshot(election)
+        apply(election)
+        election.status_changed_at = timezone.now()
+        election.status_changed_by = actor if isinstance(actor, User) else None
+        election.save(update_fields=["status", "results_visibility", "status_changed_at", "status_changed_by"])
+        record_audit_event(
+            action=action,
+            obj=election,
+            actor=actor,
+            before=before,
+            after=_snapshot(election),
+            client_address=client_address,
+            election_id=election.pk,
+        )
+        from results.services import refresh_tallies  # imported here: the results app builds on this one
+
+        transaction.on_commit(lambda: refresh_tallies(election_id=election.pk))
     return election
+
+
+def _require_status(election: Election, allowed: set[str], message: str) -> None:
+    if election.status not in allowed:
+        raise TransitionRefused(message % {"name": election.name, "status": election.get_status_display()})
 
 
 def list_opening_problems(election: Election) -> list[str]:
@@ -70,80 +93,93 @@ def list_opening_problems(election: Election) -> list[str]:
 
 def open_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Open a draft election for entry. Needs polling stations and contests that all have candidates."""
-    _require_official(actor)
-    with transaction.atomic():
-        election = _locked(election)
-        if election.status != Election.Status.DRAFT:
-            raise TransitionRefused(
-                _("%(name)s cannot be opened: it is %(status)s, and only a draft election can be opened.")
-                % {"name": election.name, "status": election.get_status_display()}
-            )
-        problems = list_opening_problems(election)
-        if problems:
+
+    def check(election: Election) -> None:
+        _require_status(
+            election,
+            {Election.Status.DRAFT},
+            _("%(name)s cannot be opened: it is %(status)s, and only a draft election can be opened."),
+        )
+        if problems := list_opening_problems(election):
             raise TransitionRefused(
                 _("%(name)s cannot be opened: %(problems)s.")
                 % {"name": election.name, "problems": "; ".join(problems)},
                 details={"problems": problems},
             )
-        before = _snapshot(election)
+
+    def apply(election: Election) -> None:
         election.status = Election.Status.OPEN
-        return _save_change(
-            election=election, before=before, action="election.open", actor=actor, client_address=client_address
-        )
+
+    return _change_status(
+        election=election, actor=actor, client_address=client_address, action="election.open", check=check, apply=apply
+    )
 
 
 def close_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Stop accepting entries. From here on only an audited correction changes a result."""
-    _require_official(actor)
-    with transaction.atomic():
-        election = _locked(election)
-        if election.status != Election.Status.OPEN:
-            raise TransitionRefused(
-                _("%(name)s cannot be closed: it is %(status)s, and only an open election can be closed.")
-                % {"name": election.name, "status": election.get_status_display()}
-            )
-        before = _snapshot(election)
-        election.status = Election.Status.CLOSED
-        return _save_change(
-            election=election, before=before, action="election.close", actor=actor, client_address=client_address
+
+    def check(election: Election) -> None:
+        _require_status(
+            election,
+            {Election.Status.OPEN},
+            _("%(name)s cannot be closed: it is %(status)s, and only an open election can be closed."),
         )
+
+    def apply(election: Election) -> None:
+        election.status = Election.Status.CLOSED
+
+    return _change_status(
+        election=election, actor=actor, client_address=client_address, action="election.close", check=check, apply=apply
+    )
 
 
 def publish_results(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Show the results to the public as provisional. Allowed while entry is open or after it closed."""
-    _require_official(actor)
-    with transaction.atomic():
-        election = _locked(election)
-        if election.status not in {Election.Status.OPEN, Election.Status.CLOSED}:
-            raise TransitionRefused(
-                _("Results of %(name)s cannot be published: it is %(status)s.")
-                % {"name": election.name, "status": election.get_status_display()}
-            )
+
+    def check(election: Election) -> None:
+        _require_status(
+            election,
+            {Election.Status.OPEN, Election.Status.CLOSED},
+            _("Results of %(name)s cannot be published: it is %(status)s."),
+        )
         if election.results_visibility != Election.Visibility.HIDDEN:
             raise TransitionRefused(
                 _("Results of %(name)s are already public (%(visibility)s).")
                 % {"name": election.name, "visibility": election.get_results_visibility_display()}
             )
-        before = _snapshot(election)
+
+    def apply(election: Election) -> None:
         election.results_visibility = Election.Visibility.PROVISIONAL
-        return _save_change(
-            election=election, before=before, action="election.publish", actor=actor, client_address=client_address
-        )
+
+    return _change_status(
+        election=election,
+        actor=actor,
+        client_address=client_address,
+        action="election.publish",
+        check=check,
+        apply=apply,
+    )
 
 
 def certify_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Certify a closed election: its results become official, and nothing about it changes again."""
-    _require_official(actor)
-    with transaction.atomic():
-        election = _locked(election)
-        if election.status != Election.Status.CLOSED:
-            raise TransitionRefused(
-                _("%(name)s cannot be certified: it is %(status)s, and only a closed election can be certified.")
-                % {"name": election.name, "status": election.get_status_display()}
-            )
-        before = _snapshot(election)
+
+    def check(election: Election) -> None:
+        _require_status(
+            election,
+            {Election.Status.CLOSED},
+            _("%(name)s cannot be certified: it is %(status)s, and only a closed election can be certified."),
+        )
+
+    def apply(election: Election) -> None:
         election.status = Election.Status.CERTIFIED
         election.results_visibility = Election.Visibility.OFFICIAL
-        return _save_change(
-            election=election, before=before, action="election.certify", actor=actor, client_address=client_address
-        )
+
+    return _change_status(
+        election=election,
+        actor=actor,
+        client_address=client_address,
+        action="election.certify",
+        check=check,
+        apply=apply,
+    )
