@@ -4,33 +4,20 @@ and 20 ballots on the ballot screen, recorded through the API without a page rel
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from ballots.models import Ballot, TallySheet
 from elections.models import Candidate, ClerkAssignment, Contest, District, Election, PollingStation
 from elections.services import open_election
+from votetracker.testing import SCREENSHOTS, launch_chromium
 
 # Playwright's sync API runs an event loop in this thread; Django must still serve the test's own queries.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = Path("/tmp/vt-shots")
 VOTES = [9, 8, 7, 6, 5, 5, 4, 4, 3, 3, 2, 1]  # 57 votes over 12 candidates
 BLANK, INVALID = 2, 1
 MAX_TABS = 60
@@ -78,10 +65,10 @@ def tab_to(page: Page, *, name: str | None = None, text: str | None = None) -> N
 
 
 def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=SHOTS / f"entry-{name}-{width}.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / f"entry-{name}-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -102,8 +89,7 @@ def test_a_clerk_enters_a_sheet_and_twenty_ballots_with_the_keyboard_alone(
     cast = sum(VOTES) + BLANK + INVALID
     # Looked up before the browser starts: queries made while its event loop runs get a connection of their own.
     last_candidate = contest.candidates.get(ballot_order=12).pk
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
             page.goto(f"{live_server.url}/entry/login/?next=/entry/stations/{station.pk}/")

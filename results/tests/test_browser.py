@@ -5,34 +5,24 @@ from __future__ import annotations
 
 import threading
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from django.db import connections
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from elections.models import Contest, Election, PollingStation
 from results.tests.servers import daphne_server
 from results.tests.support import enter_sheet
+from votetracker.testing import SCREENSHOTS, launch_chromium
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.postgres_only,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = Path("/tmp/vt-shots")
 
 
 def enter_elsewhere(**kwargs: Any) -> None:
@@ -61,15 +51,11 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
     contest: Contest,
     official: User,
     language: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop here
     for index, placed in enumerate(PollingStation.objects.filter(election=published).order_by("code")):
         PollingStation.objects.filter(pk=placed.pk).update(latitude=31.9 + index / 100, longitude=35.9 + index / 50)
     enter_sheet(station=other_station, contest=contest, actor=official, votes=[40, 60], key=f"key-{uuid.uuid4()}")
-    SHOTS.mkdir(exist_ok=True)
-    with daphne_server() as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with daphne_server() as base, launch_chromium() as browser:
         try:
             context = browser.new_context(
                 locale=language,
@@ -91,9 +77,9 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
             assert page.evaluate("window.notReloaded") is True
             violations = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag22aa"]})
             assert violations.violations_count == 0, violations.generate_report()
-            page.screenshot(path=str(SHOTS / f"results-{language}-1280.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"results-{language}-1280.png"), full_page=True)
             page.set_viewport_size({"width": 360, "height": 780})
-            page.screenshot(path=str(SHOTS / f"results-{language}-360.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"results-{language}-360.png"), full_page=True)
             context.close()
 
             static = browser.new_context(
