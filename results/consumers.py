@@ -1,10 +1,16 @@
 """The live channel ``/ws/results/<election>/``: join the election's group, say which version is current, forward
 each broadcast, leave. It never touches the ORM per message: the funnel encodes each frame once, here it is only
-written to the socket."""
+written to the socket.
+
+A viewer acknowledges each update by sending ``{"ack": <version>}``. One that falls more than
+``MAX_UNACKNOWLEDGED`` updates behind is too slow to keep up: it is closed with code 4008 and resyncs from the
+snapshot when it reconnects, so a stalled phone never makes the server hold an ever-growing backlog for it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -13,14 +19,23 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from results.selectors import get_public_snapshot
 from results.services import group_name
 
+# About five seconds of continuous updates at the default broadcast interval.
+MAX_UNACKNOWLEDGED = 20
+SLOW_VIEWER_CLOSE_CODE = 4008
+# Viewers only ever send a short acknowledgement; anything larger is not from the page and ends the connection.
+MAX_VIEWER_MESSAGE = 64
+MESSAGE_TOO_BIG_CLOSE_CODE = 1009
+
 
 class ResultsConsumer(AsyncWebsocketConsumer):
     """One public viewer of an election's results. Sends only; anything the viewer sends is ignored."""
 
     election_id: int | None = None
     version: int = 0
+    acknowledged: int = 0
 
     async def connect(self) -> None:
+        self.sent_since_ack: deque[int] = deque()
         slug = str(self.scope["url_route"]["kwargs"]["slug"])
         # Usually a cache hit; on a miss the snapshot is rebuilt from the database once, here, not per message.
         snapshot = await database_sync_to_async(get_public_snapshot)(slug=slug)
@@ -28,7 +43,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         self.election_id = int(snapshot["election"]["id"])
-        self.version = int(snapshot["version"])
+        self.version = self.acknowledged = int(snapshot["version"])
         if self.channel_layer is not None:
             await self.channel_layer.group_add(group_name(self.election_id), self.channel_name)
         await self.accept()
@@ -39,15 +54,35 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group_name(self.election_id), self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Viewers only listen."""
+        """Take a viewer's acknowledgement; ignore anything else that is small, close on anything large."""
+        if bytes_data is not None or text_data is None or len(text_data) > MAX_VIEWER_MESSAGE:
+            await self.close(code=MESSAGE_TOO_BIG_CLOSE_CODE)
+            return
+        try:
+            acknowledged = json.loads(text_data).get("ack")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(acknowledged, int) and not isinstance(acknowledged, bool):
+            self.acknowledged = max(self.acknowledged, min(acknowledged, self.version))
 
     async def results_update(self, message: dict[str, Any]) -> None:
         """Forward a broadcast frame unless this viewer already has that version or a newer one."""
         version = int(message["version"])
         if version <= self.version:
             return
+        if self.unacknowledged >= MAX_UNACKNOWLEDGED:
+            await self.close(code=SLOW_VIEWER_CLOSE_CODE)
+            return
         self.version = version
+        self.sent_since_ack.append(version)
         await self.send(text_data=message["frame"])
+
+    @property
+    def unacknowledged(self) -> int:
+        """How many updates sent to this viewer it has not acknowledged yet."""
+        while self.sent_since_ack and self.sent_since_ack[0] <= self.acknowledged:
+            self.sent_since_ack.popleft()
+        return len(self.sent_since_ack)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every message (a thread hop each time); this consumer

@@ -135,3 +135,36 @@ async def test_a_quiet_viewer_stays_connected_past_the_redis_read_timeout(publis
     frame = await communicator.receive_json_from(timeout=5)
     assert frame["version"] == hello["version"] + 1
     await communicator.disconnect()
+
+
+async def test_a_viewer_that_stops_acknowledging_is_closed_and_the_others_keep_receiving(published: Election) -> None:
+    from results.consumers import MAX_UNACKNOWLEDGED, SLOW_VIEWER_CLOSE_CODE
+
+    stalled, _ = await viewer(published.slug)
+    keeping_up, _ = await viewer(published.slug)
+    received = 0
+    for _ in range(MAX_UNACKNOWLEDGED + 1):
+        await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+        frame = await keeping_up.receive_json_from(timeout=5)
+        await keeping_up.send_json_to({"ack": frame["version"]})
+        received += 1
+    frames = [await stalled.receive_json_from(timeout=5) for _ in range(MAX_UNACKNOWLEDGED)]
+    assert len(frames) == MAX_UNACKNOWLEDGED
+    closed = await stalled.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE}
+    assert received == MAX_UNACKNOWLEDGED + 1
+    # The viewer that kept up is still connected and gets the next update.
+    await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+    assert (await keeping_up.receive_json_from(timeout=5))["type"] == "update"
+    await keeping_up.disconnect()
+
+
+async def test_a_large_message_from_a_viewer_closes_only_that_connection(published: Election) -> None:
+    noisy, _ = await viewer(published.slug)
+    quiet, _ = await viewer(published.slug)
+    await noisy.send_to(text_data="x" * 10_000)
+    assert await noisy.receive_output(timeout=5) == {"type": "websocket.close", "code": 1009}
+    await quiet.send_to(text_data="not json")  # small nonsense is ignored
+    await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+    assert (await quiet.receive_json_from(timeout=5))["type"] == "update"
+    await quiet.disconnect()

@@ -134,6 +134,10 @@
         }
       } else if (frame.type === "update") {
         applyUpdate(frame);
+        // The server closes viewers that stop acknowledging (too slow to keep up); they resync on reconnect.
+        if (socket.readyState === WebSocket.OPEN) {
+          socket.send(JSON.stringify({ ack: frame.version }));
+        }
       }
     };
     socket.onclose = function (event) {
