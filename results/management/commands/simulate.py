@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max
 
+from ballots.auth import issue_api_token, revoke_api_tokens
 from ballots.models import TallySheet, TurnoutReport
 from ballots.services import report_turnout, submit_tally_sheet
 from elections.models import Contest, Election, PollingStation
@@ -34,6 +39,33 @@ def plan_sheet(
     return {"ballots_cast": blank + invalid + sum(votes.values()), "blank": blank, "invalid": invalid, "votes": votes}
 
 
+class EntryRefused(Exception):
+    """The server refused an entry sent through the API; the message is its error message."""
+
+
+def post_entry(*, base_url: str, token: str, path: str, body: dict[str, Any]) -> None:
+    """Send one entry to a running server's entry API, as a counting centre's device would."""
+    request = urllib.request.Request(  # noqa: S310 - the operator names the server to feed
+        f"{base_url.rstrip('/')}/api/v1/entry/{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": f"simulate-{uuid.uuid4()}",
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+            return
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {error.code}"
+        raise EntryRefused(message) from error
+
+
 class Command(BaseCommand):
     help = "Enter tally sheets and turnout reports for an election at a steady rate, as a demo official would."
 
@@ -44,6 +76,13 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="official", help="who enters (default: the demo official)")
         parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
         parser.add_argument("--publish", action="store_true", help="open the election and publish its results first")
+        parser.add_argument(
+            "--url",
+            default=None,
+            help="send the entries through the entry API of the server at this address (e.g. http://127.0.0.1:8000) "
+            "instead of writing them here; needed in embedded mode, where only the server's process can tell its "
+            "viewers",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["rate"] <= 0:
@@ -83,6 +122,7 @@ class Command(BaseCommand):
             .annotate(most=Max("voters"))
             .values_list("station_id", "most")
         )
+        sheet, turnout_report, finish = self._senders(user=user, base_url=options["url"])
         index = 0
         while time.monotonic() < deadline:
             started = time.monotonic()
@@ -90,27 +130,60 @@ class Command(BaseCommand):
             index += 1
             numbers = plan_sheet(rng, station, contest, weights[contest.pk])
             try:
+                reason = "Recount at the counting centre" if (station.pk, contest.pk) in counted else ""
+                sheet(station, contest, numbers, reason)
+                # Turnout only grows: a station reports again only when more voters than before have voted.
+                if numbers["ballots_cast"] > turnout.get(station.pk, -1):
+                    turnout[station.pk] = numbers["ballots_cast"]
+                    turnout_report(station, numbers["ballots_cast"])
+                counted.add((station.pk, contest.pk))
+                entered += 1
+            except (DomainError, EntryRefused) as error:
+                refused += 1
+                self.stderr.write(f"{station.code}/{contest.slug}: {error}")
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        finish()
+        self.stdout.write(f"Entered {entered} tally sheets ({refused} refused) in {options['duration']:.0f} s.")
+
+    def _senders(
+        self, *, user: User, base_url: str | None
+    ) -> tuple[
+        Callable[[PollingStation, Contest, dict[str, Any], str], None],
+        Callable[[PollingStation, int], None],
+        Callable[[], None],
+    ]:
+        """How entries are made: through the services here, or through a running server's API with a token that is
+        issued for this run and revoked at its end."""
+        if base_url is None:
+
+            def sheet_here(station: PollingStation, contest: Contest, numbers: dict[str, Any], reason: str) -> None:
                 submit_tally_sheet(
                     station=station,
                     contest=contest,
                     actor=user,
                     idempotency_key=f"simulate-{uuid.uuid4()}",
-                    reason="Recount at the counting centre" if (station.pk, contest.pk) in counted else "",
+                    reason=reason,
                     **numbers,
                 )
-                # Turnout only grows: a station reports again only when more voters than before have voted.
-                if numbers["ballots_cast"] > turnout.get(station.pk, -1):
-                    turnout[station.pk] = numbers["ballots_cast"]
-                    report_turnout(
-                        station=station,
-                        voters=numbers["ballots_cast"],
-                        actor=user,
-                        idempotency_key=f"simulate-{uuid.uuid4()}",
-                    )
-                counted.add((station.pk, contest.pk))
-                entered += 1
-            except DomainError as error:
-                refused += 1
-                self.stderr.write(f"{station.code}/{contest.slug}: {error.message}")
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
-        self.stdout.write(f"Entered {entered} tally sheets ({refused} refused) in {options['duration']:.0f} s.")
+
+            def turnout_here(station: PollingStation, voters: int) -> None:
+                report_turnout(station=station, voters=voters, actor=user, idempotency_key=f"simulate-{uuid.uuid4()}")
+
+            return sheet_here, turnout_here, lambda: None
+
+        api_token, secret = issue_api_token(user=user, name="manage.py simulate", issued_by=user)
+
+        def sheet_there(station: PollingStation, contest: Contest, numbers: dict[str, Any], reason: str) -> None:
+            body = {"station_id": station.pk, "contest_id": contest.pk, "reason": reason, **numbers}
+            body["votes"] = {str(candidate): count for candidate, count in numbers["votes"].items()}
+            post_entry(base_url=base_url, token=secret, path="tally-sheets", body=body)
+
+        def turnout_there(station: PollingStation, voters: int) -> None:
+            post_entry(
+                base_url=base_url, token=secret, path="turnout", body={"station_id": station.pk, "voters": voters}
+            )
+
+        def revoke() -> None:
+            revoke_api_tokens(tokens=[api_token], revoked_by=user)
+
+        return sheet_there, turnout_there, revoke
