@@ -101,9 +101,18 @@ def test_home_tells_everyone_where_results_will_appear(client: Client, opened: E
 
 def test_home_offers_staff_sign_in_to_visitors(client: Client) -> None:
     page = parse(client)
-    (sign_in,) = page.find("a", href=reverse("admin:index"))
+    (sign_in,) = page.find("a", href=reverse("entry:home"))
     assert "Staff sign-in" in page.texts
     assert sign_in["class"] == "button-link"
+    assert page.find("a", href=reverse("admin:index"))
+
+
+def test_home_links_to_the_results_once_they_are_public(client: Client, opened: Election, official: User) -> None:
+    results_url = reverse("results:overview", kwargs={"slug": opened.slug})
+    assert not parse(client).find("a", href=results_url)
+    publish_results(election=opened, actor=official)
+    (link,) = parse(client).find("a", href=results_url)
+    assert link["aria-describedby"] == f"election-{opened.pk}"
 
 
 def test_home_takes_a_signed_in_official_to_the_administration(client: Client, official: User) -> None:
@@ -118,6 +127,7 @@ def test_home_offers_a_signed_in_clerk_no_administration_link(client: Client, cl
     client.force_login(clerk)
     page = parse(client)
     assert not page.find("a", href=reverse("admin:index"))
+    assert page.find("a", href=reverse("entry:home"))
 
 
 def test_every_link_on_home_leads_to_a_page_that_exists(client: Client, opened: Election, official: User) -> None:

@@ -92,7 +92,7 @@ def check_home_in_both_languages(page: Page, url: str, size: str) -> None:
     assert card.get_by_role("heading", level=2).inner_text() == "Riverland Municipal Election 2026"
     assert card.get_by_text("Open for entry").is_visible()
     assert card.get_by_text("Not published yet").is_visible()
-    assert page.get_by_role("link", name="Staff sign-in").get_attribute("href") == "/admin/"
+    assert page.get_by_role("link", name="Staff sign-in").get_attribute("href") == "/entry/"
     assert_no_horizontal_scroll(page)
     assert_no_serious_accessibility_violations(page)
     save_screenshot(page, f"home-en-{size}")
