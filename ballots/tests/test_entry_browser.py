@@ -143,3 +143,56 @@ def test_a_clerk_enters_a_sheet_and_twenty_ballots_with_the_keyboard_alone(
     assert ballots.count() == 20
     assert sorted(ballots.values_list("kind", flat=True)).count("marked") == 18
     assert ballots.filter(kind="blank").count() == ballots.filter(kind="invalid").count() == 1
+
+
+def test_ballots_entered_during_a_network_drop_are_sent_once_when_it_returns(
+    live_server: Any, twelve_candidates: dict[str, Any]
+) -> None:
+    station, contest = twelve_candidates["station"], twelve_candidates["contest"]
+    lost_answers: list[str] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        """The server records the ballot, but its answer never reaches the page: the page must resend it."""
+        if not lost_answers:
+            route.fetch()
+            lost_answers.append(route.request.headers.get("idempotency-key", ""))
+            route.abort()
+        else:
+            route.continue_()
+
+    with launch_chromium() as browser:
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            page = context.new_page()
+            page.goto(
+                f"{live_server.url}/entry/login/?next=/entry/stations/{station.pk}/contests/{contest.pk}/ballots/"
+            )
+            page.fill("#id_username", "clerk-b")
+            page.fill("#id_password", "correct-horse-battery")
+            page.keyboard.press("Enter")
+            page.wait_for_url("**/ballots/")
+            page.wait_for_load_state("networkidle")
+            page.route("**/api/v1/entry/ballots", lose_the_first_answer)
+
+            page.keyboard.press("1")
+            page.keyboard.press("Enter")
+            context.set_offline(True)
+            for key in "234":
+                page.keyboard.press(key)
+                page.keyboard.press("Enter")
+            queued = page.evaluate(
+                f"JSON.parse(localStorage.getItem('vt-ballot-queue:{station.pk}:{contest.pk}')).length"
+            )
+            assert queued >= 3
+            assert page.is_visible("#ballot-pending")
+
+            context.set_offline(False)
+            page.wait_for_function("document.getElementById('ballot-count').textContent.trim() === '4'", timeout=20000)
+            assert page.evaluate(f"localStorage.getItem('vt-ballot-queue:{station.pk}:{contest.pk}')") == "[]"
+        finally:
+            browser.close()
+
+    assert len(lost_answers) == 1
+    ballots = Ballot.objects.filter(station=station, contest=contest)
+    assert ballots.count() == 4
+    assert ballots.filter(idempotency_key=lost_answers[0]).count() == 1
