@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -20,10 +18,9 @@ Actor = User | AnonymousUser | None
 
 def notify_results_changed(election_id: int) -> None:
     """Tell the results side that ``election_id`` changed; runs after commit, so a rolled-back write says nothing."""
-    if importlib.util.find_spec("results.services") is None:
-        return
-    results_services: Any = importlib.import_module("results.services")
-    results_services.refresh_tallies(election_id=election_id)
+    from results.services import refresh_tallies  # imported here: the results app builds on this one
+
+    refresh_tallies(election_id=election_id)
 
 
 def require_user(actor: Actor) -> User:
@@ -132,5 +129,8 @@ def record_change(
         idempotency_key=idempotency_key,
         election_id=station.election_id,
     )
+    from results.services import note_change
+
+    note_change(slug=station.election.slug)
     election_id = station.election_id
     transaction.on_commit(lambda: notify_results_changed(election_id))

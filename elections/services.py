@@ -64,8 +64,9 @@ def _change_status(
             client_address=client_address,
             election_id=election.pk,
         )
-        from results.services import refresh_tallies  # imported here: the results app builds on this one
+        from results.services import note_change, refresh_tallies  # imported here: results builds on this app
 
+        note_change(slug=election.slug)
         transaction.on_commit(lambda: refresh_tallies(election_id=election.pk))
     return election
 

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from elections.models import Election
-from results.services import rebuild_snapshot, snapshot_key
+from results.services import changed_key, is_stale, rebuild_snapshot, refresh_tallies, snapshot_key
 from results.tallies import Snapshot
 
 
@@ -19,8 +19,16 @@ def get_results_snapshot(*, election: Election) -> Snapshot:
 
 
 def get_public_snapshot(*, slug: str) -> Snapshot | None:
-    """The snapshot of the election ``slug`` if its results are public, else None. A cache hit costs no query."""
-    snapshot: Snapshot | None = cache.get(snapshot_key(slug))
+    """The snapshot of the election ``slug`` if its results are public, else None. A cache hit costs no query.
+
+    When a change was noted long after this snapshot was counted, its refresh was lost (the process died): ask for
+    one (coalesced like any other, so a crowd of readers causes one recount) and serve the newest there is.
+    """
+    found = cache.get_many([snapshot_key(slug), changed_key(slug)])
+    snapshot: Snapshot | None = found.get(snapshot_key(slug))
+    if snapshot is not None and is_stale(snapshot, found.get(changed_key(slug))):
+        refresh_tallies(election_id=int(snapshot["election"]["id"]))
+        snapshot = cache.get(snapshot_key(slug)) or snapshot
     if snapshot is None:
         election = Election.objects.filter(slug=slug).first()
         if election is None:

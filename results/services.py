@@ -3,11 +3,12 @@
 ``refresh_tallies`` runs after each commit that may change what the public sees (``ballots.entry`` for entries,
 ``elections.services`` for status changes). It is the only code that talks to the channel layer.
 
-Coalescing: many commits in a burst must not become many broadcasts. The first refresh of an election in a window
-takes a gate in the shared cache (``SET NX PX``, so it holds across app nodes) and broadcasts at once; later ones
-within the window leave a trailing broadcast to their own process, which fires when the window ends and sends the
-newest snapshot then, unless some node has already sent a version at least as new. A burst therefore costs one
-broadcast at its start and one at its end, and the last one always carries the final version.
+Coalescing: many commits in a burst must become neither many recounts nor many broadcasts. The first refresh of an
+election in a window takes a gate in the shared cache (``SET NX PX``, so it holds across app nodes), recounts and
+broadcasts at once; later ones within the window leave one trailing refresh to their own process, which recounts and
+broadcasts when the window ends (waiting another window while some other refresh holds the gate: that one started
+after these commits and counts them). A burst therefore costs one recount and broadcast at its start and one at its
+end per process, and the last broadcast always carries the final version.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
@@ -41,6 +43,10 @@ def snapshot_key(slug: str) -> str:
     return f"results:snapshot:{slug}"
 
 
+def changed_key(slug: str) -> str:
+    return f"results:changed:{slug}"
+
+
 def _gate_key(election_id: int) -> str:
     return f"results:gate:{election_id}"
 
@@ -56,6 +62,27 @@ def group_name(election_id: int) -> str:
 
 def broadcast_interval() -> float:
     return float(getattr(settings, "RESULTS_BROADCAST_INTERVAL", 0.25))
+
+
+def stale_after() -> float:
+    """How long after a change a snapshot that does not count it is taken for stale: the normal path refreshes
+    within a window (plus the recount), so only a refresh lost with its process is ever this late."""
+    return 2 * broadcast_interval() + 2.0
+
+
+def note_change(*, slug: str) -> None:
+    """Say, inside the writing transaction, that ``slug``'s results are about to change.
+
+    The refresh runs after commit; if the process dies in between, readers see a change newer than the snapshot
+    and ask for a recount themselves (see ``is_stale``), so the served results converge without any later entry.
+    A rolled-back write leaves a note that costs one needless recount, nothing more.
+    """
+    cache.set(changed_key(slug), time.time(), SNAPSHOT_TIMEOUT)
+
+
+def is_stale(snapshot: Snapshot, changed_at: float | None) -> bool:
+    """True when a change was noted well after ``snapshot`` was counted (its refresh was lost)."""
+    return changed_at is not None and float(changed_at) > float(snapshot.get("counted_at", 0)) + stale_after()
 
 
 def current_version(*, election_id: int) -> int:
@@ -76,7 +103,9 @@ def store_snapshot(*, election_id: int) -> Snapshot | None:
         election = Election.objects.filter(pk=election_id).first()
         if election is None:
             return None
+        counted_at = time.time()
         snapshot = build_snapshot(election=election, version=version)
+        snapshot["counted_at"] = counted_at
         cache.set(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
     return snapshot
 
@@ -84,15 +113,30 @@ def store_snapshot(*, election_id: int) -> Snapshot | None:
 def rebuild_snapshot(*, election: Election) -> Snapshot:
     """Rebuild a missing snapshot at the current version without bumping it, and cache it unless a newer one was
     stored meanwhile (``add`` never overwrites)."""
+    counted_at = time.time()
     snapshot = build_snapshot(election=election, version=current_version(election_id=election.pk))
+    snapshot["counted_at"] = counted_at
     cache.add(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
     return snapshot
 
 
 def refresh_tallies(*, election_id: int) -> None:
-    """Recount ``election_id``, store the new snapshot and broadcast it (coalesced). Runs after commit; a failure
-    here is logged and never undoes or fails the entry that triggered it (the next read rebuilds from the database).
+    """Bring ``election_id``'s served results up to date after a commit: recount, store, broadcast (coalesced).
+
+    The first refresh of a window recounts and broadcasts at once; the others only make sure this process recounts
+    once more when the window ends, so a burst of commits costs two recounts, not one per commit, and the entries
+    are not slowed by recounts they do not need. Runs after commit; a failure here is logged and never undoes or fails
+    the entry that triggered it (the next read rebuilds from the database).
     """
+    interval = broadcast_interval()
+    if interval > 0 and not cache.add(_gate_key(election_id), 1, interval):
+        _trailing.schedule(election_id=election_id, delay=interval)
+        return
+    recount_and_send(election_id=election_id)
+
+
+def recount_and_send(*, election_id: int) -> None:
+    """Recount, store the new snapshot, and send it to the election's viewers when its results are public."""
     try:
         snapshot = store_snapshot(election_id=election_id)
     except DatabaseError:
@@ -100,16 +144,7 @@ def refresh_tallies(*, election_id: int) -> None:
         return
     if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
         return
-    request_broadcast(election_id=election_id, slug=snapshot["election"]["slug"], version=snapshot["version"])
-
-
-def request_broadcast(*, election_id: int, slug: str, version: int) -> None:
-    """Broadcast now if no broadcast of this election went out in the current window, else once the window ends."""
-    interval = broadcast_interval()
-    if interval <= 0 or cache.add(_gate_key(election_id), version, interval):
-        send_newest(election_id=election_id, slug=slug)
-    else:
-        _trailing.schedule(election_id=election_id, slug=slug, version=version, delay=interval)
+    send_newest(election_id=election_id, slug=snapshot["election"]["slug"])
 
 
 def _load_newest(slug: str) -> Snapshot | None:
@@ -155,60 +190,56 @@ def send_newest(*, election_id: int, slug: str) -> bool:
     return True
 
 
-class TrailingBroadcasts:
-    """At most one pending trailing broadcast per election in this process."""
+class TrailingRefreshes:
+    """At most one pending end-of-window refresh per election in this process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[int, int] = {}
+        self._pending: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
 
-    def schedule(self, *, election_id: int, slug: str, version: int, delay: float, attempt: int = 0) -> None:
+    def schedule(self, *, election_id: int, delay: float, attempt: int = 0) -> None:
         with self._lock:
             if election_id in self._pending:
-                # A timer is already waiting; it will send the newest snapshot, which includes this version.
-                self._pending[election_id] = max(self._pending[election_id], version)
+                # One is already waiting; it recounts after this commit too.
                 return
-            self._pending[election_id] = version
+            self._pending.add(election_id)
         loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
         if loop is not None and loop.is_running():
             # Under an ASGI server: fire on its event loop, so an in-process channel layer is used from its own loop.
             def start() -> None:
                 runner = sync_to_async(self.fire, thread_sensitive=False)
-                task = asyncio.ensure_future(runner(election_id=election_id, slug=slug, attempt=attempt))
+                task = asyncio.ensure_future(runner(election_id=election_id, attempt=attempt))
                 # The loop keeps only weak references to tasks; hold this one until it is done.
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
             loop.call_soon_threadsafe(loop.call_later, delay, start)
         else:
-            timer = threading.Timer(
-                delay, self.fire_in_thread, kwargs={"election_id": election_id, "slug": slug, "attempt": attempt}
-            )
-            timer.daemon = True
+            timer = threading.Timer(delay, self.fire_in_thread, kwargs={"election_id": election_id, "attempt": attempt})
+            # Not a daemon: a command that exits within the window still recounts before the process ends.
+            timer.daemon = False
             timer.start()
 
-    def fire_in_thread(self, *, election_id: int, slug: str, attempt: int) -> None:
+    def fire_in_thread(self, *, election_id: int, attempt: int) -> None:
         try:
-            self.fire(election_id=election_id, slug=slug, attempt=attempt)
+            self.fire(election_id=election_id, attempt=attempt)
         finally:
             close_old_connections()
 
-    def fire(self, *, election_id: int, slug: str, attempt: int) -> None:
-        """Send the newest snapshot unless a version at least as new went out meanwhile; retry while gated."""
+    def fire(self, *, election_id: int, attempt: int) -> None:
+        """Recount and send once the window is over; while another refresh holds the gate, wait one more window."""
         with self._lock:
-            version = self._pending.pop(election_id, 0)
+            self._pending.discard(election_id)
         interval = broadcast_interval()
         try:
-            if int(cache.get(_sent_key(election_id)) or 0) >= version:
-                return
-            if attempt >= MAX_GATE_ATTEMPTS or cache.add(_gate_key(election_id), version, interval):
-                send_newest(election_id=election_id, slug=slug)
+            if attempt >= MAX_GATE_ATTEMPTS or cache.add(_gate_key(election_id), 1, interval):
+                recount_and_send(election_id=election_id)
                 return
         except Exception:  # A failing cache or database must not kill the timer thread or the event loop.
-            logger.exception("Trailing broadcast of election %s failed", election_id)
+            logger.exception("Trailing refresh of election %s failed", election_id)
             return
-        self.schedule(election_id=election_id, slug=slug, version=version, delay=interval, attempt=attempt + 1)
+        self.schedule(election_id=election_id, delay=interval, attempt=attempt + 1)
 
 
-_trailing = TrailingBroadcasts()
+_trailing = TrailingRefreshes()

@@ -133,3 +133,43 @@ def test_refresh_runs_a_constant_number_of_queries(
         enter_sheet(station=other_station, contest=contest, actor=official, votes=[3, 4], key=new_key())
     with django_assert_max_num_queries(20):
         refresh_tallies(election_id=published.pk)
+
+
+def test_a_refresh_lost_with_its_process_is_made_up_by_the_next_reader(
+    published: Election,
+    station: PollingStation,
+    contest: Contest,
+    official: User,
+    new_key: Callable[[], str],
+    django_capture_on_commit_callbacks,
+) -> None:
+    served = get_public_snapshot(slug=published.slug)
+    assert served is not None
+    # The entry commits, but its process dies before the refresh that runs after commit.
+    with django_capture_on_commit_callbacks(execute=False):
+        enter_sheet(station=station, contest=contest, actor=official, votes=[77, 33], key=new_key())
+    assert votes_of(get_public_snapshot(slug=published.slug)) == votes_of(served)  # not yet noticed: too recent
+    # Time passes (the snapshot was counted long before the noted change): the next reader asks for a recount.
+    aged = {**cache.get(snapshot_key(published.slug)), "counted_at": served["counted_at"] - 60}
+    cache.set(snapshot_key(published.slug), aged)
+    fresh = get_public_snapshot(slug=published.slug)
+    assert fresh is not None
+    assert votes_of(fresh) == [77, 33]
+    assert fresh["version"] > served["version"]
+
+
+def test_a_snapshot_counted_after_the_last_change_is_served_without_a_query(
+    published: Election,
+    station: PollingStation,
+    contest: Contest,
+    official: User,
+    new_key: Callable[[], str],
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        enter_sheet(station=station, contest=contest, actor=official, votes=[5, 6], key=new_key())
+    with django_assert_num_queries(0):
+        snapshot = get_public_snapshot(slug=published.slug)
+    assert snapshot is not None
+    assert votes_of(snapshot) == [5, 6]
