@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections import deque
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from results.selectors import get_public_snapshot
-from results.services import group_name
+from results.services import group_name, viewer_language
 
 # About five seconds of continuous updates at the default broadcast interval.
 MAX_UNACKNOWLEDGED = 20
@@ -31,6 +32,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
     """One public viewer of an election's results. Sends only; anything the viewer sends is ignored."""
 
     election_id: int | None = None
+    group: str = ""
     version: int = 0
     acknowledged: int = 0
 
@@ -44,14 +46,16 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             return
         self.election_id = int(snapshot["election"]["id"])
         self.version = self.acknowledged = int(snapshot["version"])
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.group = group_name(self.election_id, viewer_language(query.get("lang", [""])[0]))
         if self.channel_layer is not None:
-            await self.channel_layer.group_add(group_name(self.election_id), self.channel_name)
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello", "version": self.version}))
 
     async def disconnect(self, code: int) -> None:
         if self.election_id is not None and self.channel_layer is not None:
-            await self.channel_layer.group_discard(group_name(self.election_id), self.channel_name)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Take a viewer's acknowledgement; ignore anything else that is small, close on anything large."""

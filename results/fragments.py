@@ -34,7 +34,7 @@ def render_parts(snapshot: Snapshot) -> dict[str, str]:
     return parts
 
 
-def render_live_parts(snapshot: Snapshot) -> dict[str, dict[str, str]]:
+def render_parts_by_language(snapshot: Snapshot) -> dict[str, dict[str, str]]:
     """The live parts in every language of the site, rendered once per broadcast, never per viewer."""
     rendered: dict[str, dict[str, str]] = {}
     for code, _name in settings.LANGUAGES:

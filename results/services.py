@@ -14,6 +14,7 @@ end per process, and the last broadcast always carries the final version.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import threading
@@ -55,9 +56,19 @@ def _sent_key(election_id: int) -> str:
     return f"results:sent:{election_id}"
 
 
-def group_name(election_id: int) -> str:
-    """The channel-layer group of an election's viewers."""
-    return f"results.{election_id}"
+def group_name(election_id: int, language: str) -> str:
+    """The channel-layer group of an election's viewers reading it in ``language``."""
+    return f"results.{election_id}.{language}"
+
+
+def _parts_key(election_id: int, language: str) -> str:
+    return f"results:parts:{election_id}:{language}"
+
+
+def viewer_language(requested: str) -> str:
+    """The site language a viewer asked for, or the default one."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return requested if requested in codes else settings.LANGUAGE_CODE
 
 
 def broadcast_interval() -> float:
@@ -155,18 +166,36 @@ def _load_newest(slug: str) -> Snapshot | None:
     return rebuild_snapshot(election=election) if election is not None else None
 
 
-def build_message(snapshot: Snapshot, previous: int) -> dict[str, Any]:
-    """The layer message: the version, and the frame every viewer gets, encoded once here rather than per viewer."""
-    from results.fragments import render_live_parts
+def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """One layer message per language, each carrying only the parts that changed since the last broadcast.
 
-    frame = {
-        "type": "update",
-        "version": snapshot["version"],
-        "previous": previous,
-        "updated_at": snapshot["updated_at"],
-        "parts": render_live_parts(snapshot),
-    }
-    return {"type": "results.update", "version": snapshot["version"], "frame": json.dumps(frame)}
+    A frame names the version its changes are relative to (``previous``) and every part a broadcast covers
+    (``live``): a viewer holding ``previous`` applies the changed parts, any other viewer reloads the page. Frames are
+    encoded once here, never per viewer, and in UTF-8 (Arabic is not escaped, which would double its size).
+    """
+    from results.fragments import render_parts_by_language
+
+    election_id = int(snapshot["election"]["id"])
+    version = int(snapshot["version"])
+    messages: dict[str, dict[str, Any]] = {}
+    for language, parts in render_parts_by_language(snapshot).items():
+        hashes = {part: hashlib.blake2b(html.encode(), digest_size=12).hexdigest() for part, html in parts.items()}
+        last = cache.get(_parts_key(election_id, language)) or {"version": 0, "hashes": {}}
+        frame = {
+            "type": "update",
+            "version": version,
+            "previous": int(last["version"]),
+            "updated_at": snapshot["updated_at"],
+            "live": sorted(parts),
+            "parts": {part: html for part, html in parts.items() if last["hashes"].get(part) != hashes[part]},
+        }
+        cache.set(_parts_key(election_id, language), {"version": version, "hashes": hashes}, SNAPSHOT_TIMEOUT)
+        messages[language] = {
+            "type": "results.update",
+            "version": version,
+            "frame": json.dumps(frame, ensure_ascii=False, separators=(",", ":")),
+        }
+    return messages
 
 
 def send_newest(*, election_id: int, slug: str) -> bool:
@@ -177,12 +206,12 @@ def send_newest(*, election_id: int, slug: str) -> bool:
     previous = int(cache.get(_sent_key(election_id)) or 0)
     if previous >= snapshot["version"]:
         return False
-    message = build_message(snapshot, previous)
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        async_to_sync(layer.group_send)(group_name(election_id), message)
+        for language, message in build_messages(snapshot).items():
+            async_to_sync(layer.group_send)(group_name(election_id, language), message)
     except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
         logger.exception("Could not broadcast results of election %s", election_id)
         return False

@@ -148,7 +148,9 @@ def test_a_refresh_lost_with_its_process_is_made_up_by_the_next_reader(
     # The entry commits, but its process dies before the refresh that runs after commit.
     with django_capture_on_commit_callbacks(execute=False):
         enter_sheet(station=station, contest=contest, actor=official, votes=[77, 33], key=new_key())
-    assert votes_of(get_public_snapshot(slug=published.slug)) == votes_of(served)  # not yet noticed: too recent
+    current = get_public_snapshot(slug=published.slug)
+    assert current is not None
+    assert votes_of(current) == votes_of(served)  # not noticed yet: the change is too recent
     # Time passes (the snapshot was counted long before the noted change): the next reader asks for a recount.
     aged = {**cache.get(snapshot_key(published.slug)), "counted_at": served["counted_at"] - 60}
     cache.set(snapshot_key(published.slug), aged)

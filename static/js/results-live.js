@@ -91,23 +91,22 @@
     if (frame.version <= version) {
       return;
     }
-    var parts = (frame.parts && (frame.parts[lang] || frame.parts.en)) || {};
+    var parts = frame.parts || {};
+    var live = frame.live || Object.keys(parts);
     var onPage = partsOnPage();
-    var complete = onPage.every(function (id) {
-      return Object.prototype.hasOwnProperty.call(parts, id);
+    var covered = onPage.every(function (id) {
+      return live.indexOf(id) !== -1;
     });
-    // The frame replaces whole parts, so skipped versions only matter when the page shows parts it does not carry.
-    if (frame.previous > version || !complete) {
-      onPage.forEach(function (id) {
-        if (parts[id]) {
-          replacePart(id, parts[id]);
-        }
-      });
+    // A frame carries only the parts changed since version `previous`: it applies to a page holding exactly that
+    // version and showing only parts broadcasts cover; any other page reloads its parts from the server.
+    if (frame.previous !== version || !covered) {
       refetch();
       return;
     }
     onPage.forEach(function (id) {
-      replacePart(id, parts[id]);
+      if (Object.prototype.hasOwnProperty.call(parts, id)) {
+        replacePart(id, parts[id]);
+      }
     });
     version = frame.version;
     root.setAttribute("data-version", String(version));
@@ -115,7 +114,9 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
+    socket = new WebSocket(
+      scheme + window.location.host + root.getAttribute("data-ws-path") + "?lang=" + encodeURIComponent(lang.slice(0, 2))
+    );
     socket.onopen = function () {
       attempt = 0;
       setStatus("live");
