@@ -22,6 +22,6 @@ USER votetracker
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
-# Daphne stops accepting and drains on SIGTERM; exec form makes it PID 1 so it receives the signal.
+# Exec form makes Daphne PID 1 so it receives SIGTERM (it then closes its connections; draining is not done yet).
 STOPSIGNAL SIGTERM
 CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "votetracker.asgi:application"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ballots.audit import record_audit_event
 from elections.models import Contest, Election, PollingStation, SupervisorAssignment
 from elections.selectors import is_official, list_district_ids_under, list_stations_for_user
+from votetracker import metrics
 from votetracker.errors import EntryRejected, NotAllowed
 
 Actor = User | AnonymousUser | None
@@ -134,3 +135,4 @@ def record_change(
     note_change(slug=station.election.slug)
     election_id = station.election_id
     transaction.on_commit(lambda: notify_results_changed(election_id))
+    metrics.count_entry_accepted(action)

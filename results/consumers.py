@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from results.selectors import get_public_snapshot
 from results.services import group_name, viewer_language
+from votetracker import metrics
 
 # About five seconds of continuous updates at the default broadcast interval.
 MAX_UNACKNOWLEDGED = 20
@@ -51,9 +52,11 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         if self.channel_layer is not None:
             await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        metrics.viewer_connected()
         await self.send(text_data=json.dumps({"type": "hello", "version": self.version}))
 
     async def disconnect(self, code: int) -> None:
+        metrics.viewer_disconnected(accepted=self.election_id is not None)
         if self.election_id is not None and self.channel_layer is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -72,6 +75,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
     async def results_update(self, message: dict[str, Any]) -> None:
         """Forward a broadcast frame unless this viewer already has that version or a newer one."""
         version = int(message["version"])
+        metrics.observe_broadcast_lag(self.election_id, message)
         if version <= self.version:
             return
         if self.unacknowledged >= MAX_UNACKNOWLEDGED:

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from votetracker import metrics
 from votetracker.errors import DomainError, EntryRejected, NotAllowed, TransitionRefused
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def _status_for(error: DomainError) -> int:
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    metrics.count_entry_refused(exc.code)
     return error_response(request, status=_status_for(exc), code=exc.code, message=exc.message, details=exc.details)
 
 

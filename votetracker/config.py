@@ -6,6 +6,7 @@ variable set) refuses to start on a missing or malformed value, and the message 
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import zoneinfo
 from collections.abc import Mapping
@@ -21,6 +22,12 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 MIN_SECRET_KEY_LENGTH = 32
 EMBEDDED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+# A node that answers only to these names is reached without TLS (a developer's machine, a test run).
+LOCAL_HOSTS = {*EMBEDDED_HOSTS, "::1"}
+ONE_YEAR = 365 * 24 * 3600
+LOG_FORMATS = {"json", "text"}
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+DEFAULT_METRICS_ALLOWED_IPS = "127.0.0.1,::1"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,11 @@ class Config:
     csrf_trusted_origins: list[str] = field(default_factory=list)
     time_zone: str = "UTC"
     static_manifest: bool = False
+    https: bool = False
+    hsts_seconds: int = 0
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -98,6 +110,43 @@ def _read_redis_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _read_choice(env: Mapping[str, str], name: str, choices: set[str], default: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in choices:
+        return raw.lower()
+    if raw.upper() in choices:
+        return raw.upper()
+    raise _fail(name, f"expected one of {', '.join(sorted(choices))}, got {raw!r}")
+
+
+def _read_seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise _fail(name, f"expected a whole number of seconds (0 or more), got {raw!r}")
+    return seconds
+
+
+def _read_networks(env: Mapping[str, str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or networks (``10.0.0.0/8``) allowed to read ``/metrics``; an empty value allows none."""
+    raw = env.get("METRICS_ALLOWED_IPS")
+    items = [item.strip() for item in (DEFAULT_METRICS_ALLOWED_IPS if raw is None else raw).split(",")]
+    networks = []
+    for item in filter(None, items):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise _fail("METRICS_ALLOWED_IPS", f"{item!r} is not an IP address or network such as 10.0.0.0/8") from exc
+    return tuple(networks)
+
+
 def _read_time_zone(env: Mapping[str, str]) -> str:
     raw = env.get("TIME_ZONE", "UTC").strip() or "UTC"
     if raw not in zoneinfo.available_timezones():
@@ -147,6 +196,11 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise _fail("CSRF_TRUSTED_ORIGINS", f"{origin!r} must be a full origin such as https://results.example.org")
 
+    # Behind TLS unless the node answers only to local names (then it is a developer's machine or a test run).
+    https_default = server_mode and not debug and not set(allowed_hosts) <= LOCAL_HOSTS
+    https = _read_bool(env, "HTTPS", default=https_default)
+    hsts_seconds = _read_seconds(env, "HSTS_SECONDS", default=ONE_YEAR)
+
     return Config(
         server_mode=server_mode,
         secret_key=secret_key,
@@ -157,4 +211,9 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         csrf_trusted_origins=origins,
         time_zone=time_zone,
         static_manifest=_read_bool(env, "STATIC_MANIFEST", default=False),
+        https=https,
+        hsts_seconds=hsts_seconds if https else 0,
+        log_format=_read_choice(env, "LOG_FORMAT", LOG_FORMATS, default="json" if server_mode else "text"),
+        log_level=_read_choice(env, "LOG_LEVEL", LOG_LEVELS, default="INFO"),
+        metrics_allowed_networks=_read_networks(env),
     )

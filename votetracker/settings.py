@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from votetracker.config import load_config
+from votetracker.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CONFIG = load_config(os.environ, BASE_DIR)
@@ -30,13 +32,20 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "import_export",
+    # Serves the API docs' scripts from our own static files (else from a CDN, which the CSP refuses).
+    "ninja",
+    "csp",
     "elections",
     "ballots",
     "results",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response is counted and carries the request id, and every log record names it.
+    "votetracker.middleware.RequestMetricsMiddleware",
+    "votetracker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -169,10 +178,35 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
+LOGGING = logging_config(json_format=CONFIG.log_format == "json", level=CONFIG.log_level)
+
+# HTTPS (on by default in server mode, see votetracker.config): TLS ends at the proxy, which says so in
+# X-Forwarded-Proto; plain-HTTP requests are redirected, except the probes and the scrape that come from inside.
+if CONFIG.https:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = CONFIG.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Content Security Policy: scripts only from our own static files (none inline). Styles allow inline attributes:
+# bar widths and party colours are data, set per element. WebSocket connections to the same host match 'self'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
+
+METRICS_ALLOWED_NETWORKS = CONFIG.metrics_allowed_networks

@@ -129,7 +129,7 @@ def test_a_clerk_enters_a_sheet_and_twenty_ballots_with_the_keyboard_alone(
             page.keyboard.press("Enter")
             tab_to(page, text="Invalid")
             page.keyboard.press("Enter")
-            page.wait_for_function("document.getElementById('ballot-count').textContent.trim() === '20'")
+            page.wait_for_function("() => document.getElementById('ballot-count').textContent.trim() === '20'")
             assert page.evaluate("localStorage.length === 0 || Object.values(localStorage).every(v => v === '[]')")
             page.keyboard.press("3")
             shoot(page, "ballots")
@@ -187,7 +187,9 @@ def test_ballots_entered_during_a_network_drop_are_sent_once_when_it_returns(
             assert page.is_visible("#ballot-pending")
 
             context.set_offline(False)
-            page.wait_for_function("document.getElementById('ballot-count').textContent.trim() === '4'", timeout=20000)
+            page.wait_for_function(
+                "() => document.getElementById('ballot-count').textContent.trim() === '4'", timeout=20000
+            )
             assert page.evaluate(f"localStorage.getItem('vt-ballot-queue:{station.pk}:{contest.pk}')") == "[]"
         finally:
             browser.close()

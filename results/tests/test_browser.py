@@ -71,7 +71,7 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
 
             enter_elsewhere(station=station, contest=contest, actor=official, votes=[271, 314], key=f"k-{uuid.uuid4()}")
             page.wait_for_function(
-                "document.querySelector('[data-live-part=\"contest-mayor\"]').innerText.includes('311')",
+                "() => document.querySelector('[data-live-part=\"contest-mayor\"]').innerText.includes('311')",
                 timeout=5_000,
             )
             assert page.evaluate("window.notReloaded") is True

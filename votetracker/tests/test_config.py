@@ -64,6 +64,13 @@ def test_server_mode_reads_postgres_and_redis(tmp_path: Path) -> None:
         ({**SERVER, "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({**SERVER, "CSRF_TRUSTED_ORIGINS": "results.example.org"}, "CSRF_TRUSTED_ORIGINS"),
         ({"REDIS_URL": "redis://cache:6379/0"}, "SECRET_KEY"),
+        ({**SERVER, "HTTPS": "sometimes"}, "HTTPS"),
+        ({**SERVER, "HSTS_SECONDS": "a year"}, "HSTS_SECONDS"),
+        ({**SERVER, "HSTS_SECONDS": "-1"}, "HSTS_SECONDS"),
+        ({**SERVER, "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({**SERVER, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({**SERVER, "METRICS_ALLOWED_IPS": "127.0.0.1,prometheus"}, "METRICS_ALLOWED_IPS"),
+        ({**SERVER, "METRICS_ALLOWED_IPS": "10.0.0.0/33"}, "METRICS_ALLOWED_IPS"),
     ],
 )
 def test_server_mode_refuses_bad_value_naming_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -85,3 +92,43 @@ def test_start_up_stops_with_a_message_naming_the_variable() -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY: is required in server mode" in result.stderr
+
+
+def test_server_mode_is_behind_https_with_json_logs_by_default(tmp_path: Path) -> None:
+    config = load_config(SERVER, tmp_path)
+    assert config.https
+    assert config.hsts_seconds == 365 * 24 * 3600
+    assert config.log_format == "json"
+    assert config.log_level == "INFO"
+    assert [str(network) for network in config.metrics_allowed_networks] == ["127.0.0.1/32", "::1/128"]
+
+
+def test_embedded_mode_is_plain_http_with_text_logs(tmp_path: Path) -> None:
+    config = load_config({}, tmp_path)
+    assert not config.https
+    assert config.hsts_seconds == 0
+    assert config.log_format == "text"
+
+
+@pytest.mark.parametrize("hosts", ["localhost,127.0.0.1,testserver", "[::1]"])
+def test_a_node_answering_only_to_local_names_defaults_to_plain_http(tmp_path: Path, hosts: str) -> None:
+    assert not load_config({**SERVER, "ALLOWED_HOSTS": hosts}, tmp_path).https
+
+
+def test_https_and_the_rest_can_be_set_explicitly(tmp_path: Path) -> None:
+    env = {
+        **SERVER,
+        "HTTPS": "false",
+        "LOG_FORMAT": "TEXT",
+        "LOG_LEVEL": "warning",
+        "METRICS_ALLOWED_IPS": "10.0.0.0/8, 192.0.2.7",
+    }
+    config = load_config(env, tmp_path)
+    assert not config.https
+    assert config.hsts_seconds == 0
+    assert (config.log_format, config.log_level) == ("text", "WARNING")
+    assert [str(network) for network in config.metrics_allowed_networks] == ["10.0.0.0/8", "192.0.2.7/32"]
+    local = load_config({**SERVER, "ALLOWED_HOSTS": "localhost", "HTTPS": "true", "HSTS_SECONDS": "600"}, tmp_path)
+    assert local.https
+    assert local.hsts_seconds == 600
+    assert load_config({**SERVER, "METRICS_ALLOWED_IPS": ""}, tmp_path).metrics_allowed_networks == ()

@@ -1,0 +1,96 @@
+"""Request-wide middleware: a request id for logs and responses, and request metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import request_finished
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from votetracker import metrics
+from votetracker.logging import NO_REQUEST, request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id from the proxy is kept only when it is short and plain, so that a client cannot write into the logs.
+ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+GetResponse = Callable[[HttpRequest], Any]
+
+
+def choose_request_id(request: HttpRequest) -> str:
+    """The proxy's ``X-Request-ID`` when it is well formed, else a new random id."""
+    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    return offered if ACCEPTED_REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def forget_request_id(**kwargs: Any) -> None:
+    request_id_var.set(NO_REQUEST)
+
+
+# The id stays set until the response is closed, so that Django's own log line for a 4xx or 5xx, written after the
+# middleware returned, still names the request.
+request_finished.connect(forget_request_id, dispatch_uid="votetracker.forget_request_id")
+
+
+class RequestIdMiddleware:
+    """Gives each request an id, puts it in every log record written while it runs and on the response."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        request_id = choose_request_id(request)
+        request_id_var.set(request_id)
+        response: HttpResponseBase = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        request_id = choose_request_id(request)
+        request_id_var.set(request_id)
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        response = await get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class RequestMetricsMiddleware:
+    """Counts responses by method and status and times them (no path label: one series per status, not per URL)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        started = time.perf_counter()
+        response: HttpResponseBase = self.get_response(request)
+        metrics.count_response(request.method or "", response.status_code, time.perf_counter() - started)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        response = await get_response(request)
+        metrics.count_response(request.method or "", response.status_code, time.perf_counter() - started)
+        return response
