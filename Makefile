@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 SERVER_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	SECRET_KEY=server-mode-test-key-not-for-production-0123456789 ALLOWED_HOSTS=localhost,127.0.0.1,testserver
 
-.PHONY: run test lint typecheck pytest-server pytest-embedded services system-packages clean
+.PHONY: run test lint typecheck pytest-server pytest-embedded services system-packages clean bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
 
-test: $(VENV)/.installed-dev system-packages services lint typecheck pytest-server pytest-embedded
+test: $(VENV)/.installed-dev system-packages services lint typecheck pytest-server pytest-embedded bench-smoke
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -48,8 +48,18 @@ pytest-embedded: $(VENV)/.installed-dev
 services:
 	@bash .ci/services
 
-# Debian's chromium drives the browser tests; docker-compose checks the compose file (no engine needed).
-SYSTEM_PACKAGES := chromium:/usr/bin/chromium docker-compose:/usr/bin/docker-compose gettext:/usr/bin/msgfmt
+# Benchmarks against baselines run on the same machine (bench/README.md); own database vtbench, Redis database 10.
+bench: $(VENV)/.installed-dev system-packages services
+	$(BIN)/python -m bench
+
+# Every scenario at a tiny size, to keep the benchmark code working; its own database vtbench_smoke.
+bench-smoke: $(VENV)/.installed-dev system-packages services
+	$(BIN)/python -m bench --smoke
+
+# Debian's chromium drives the browser tests; docker-compose checks the compose file (no engine needed); wrk loads
+# the pages in the benchmarks.
+SYSTEM_PACKAGES := chromium:/usr/bin/chromium docker-compose:/usr/bin/docker-compose gettext:/usr/bin/msgfmt \
+	wrk:/usr/bin/wrk
 system-packages:
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do test -x "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
 	if [ -n "$$missing" ]; then \

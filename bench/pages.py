@@ -1,0 +1,122 @@
+"""Scenario 2, result pages and open data: requests/s and p99 with ``wrk`` at 64 connections for the overview page,
+the JSON snapshot and its 304, each next to a trivial Django view of the same size in the same daphne process; and
+the database queries a cached request makes (counted in this process)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+
+from bench.common import CLIENT_CPUS, SERVER_CPUS, Result, daphne
+from bench.prepare import Election
+
+CONNECTIONS = 64
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass
+class Load:
+    requests_per_s: float
+    p50_ms: float | None
+    p99_ms: float | None
+    requests: int
+    errors: int
+
+
+def _latency(text: str, label: str) -> float | None:
+    match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE)
+    return float(match.group(1)) * UNITS[match.group(2)] if match else None
+
+
+def wrk(url: str, *, seconds: float, headers: dict[str, str] | None = None) -> Load:
+    """One ``wrk`` run on the load's core; every figure is read from its report."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
+    command = [binary, "-t2", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    taskset = shutil.which("taskset")
+    if taskset:
+        command = [taskset, "-c", ",".join(map(str, sorted(CLIENT_CPUS))), *command]
+    finished = subprocess.run(  # noqa: S603 - wrk on a local address
+        [*command, url], capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    text = finished.stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = int(bad.group(1)) if bad else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return Load(
+        requests_per_s=float(rate.group(1)) if rate else 0.0,
+        p50_ms=_latency(text, "50"),
+        p99_ms=_latency(text, "99"),
+        requests=int(total.group(1)) if total else 0,
+        errors=errors,
+    )
+
+
+def count_queries(paths: dict[str, tuple[str, dict[str, str]]]) -> dict[str, int]:
+    """Queries per request once the snapshot is cached (each path is requested once before counting)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    counts: dict[str, int] = {}
+    for name, (path, headers) in paths.items():
+        client.get(path, headers=headers)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, headers=headers)
+        if response.status_code not in {200, 304}:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        counts[name] = len(queries.captured_queries)
+    return counts
+
+
+def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
+    slug = election.slug
+    overview_path = f"/results/{slug}/"
+    snapshot_path = f"/api/v1/results/elections/{slug}"
+    result = Result("pages", {"connections": CONNECTIONS, "seconds_each": seconds, "server": "daphne, one process",
+                              "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS)})  # fmt: skip
+    with daphne(env, cpus=SERVER_CPUS) as server:
+        with urllib.request.urlopen(server.base + overview_path, timeout=30) as response:  # noqa: S310 - local
+            overview_bytes = len(response.read())
+        with urllib.request.urlopen(server.base + snapshot_path, timeout=30) as response:  # noqa: S310 - local
+            snapshot_bytes = len(response.read())
+            etag = response.headers["ETag"]
+        cases = {
+            "overview page": (overview_path, {}, overview_bytes),
+            "JSON snapshot": (snapshot_path, {}, snapshot_bytes),
+            "JSON snapshot 304": (snapshot_path, {"If-None-Match": etag}, 0),
+        }
+        loads: dict[str, tuple[Load, Load]] = {}
+        for name, (path, headers, size) in cases.items():
+            measured = wrk(server.base + path, seconds=seconds, headers=headers)
+            baseline = wrk(f"{server.base}/bench/bytes/{size}", seconds=seconds)
+            loads[name] = (measured, baseline)
+    queries = count_queries({name: (path, headers) for name, (path, headers, _size) in cases.items()})
+    for name, (measured, baseline) in loads.items():
+        ratio = measured.requests_per_s / baseline.requests_per_s if baseline.requests_per_s else 0.0
+        result.add(f"{name} requests/s", measured.requests_per_s, "/s", baseline=baseline.requests_per_s,
+                   target=">= 60 % of baseline", met=ratio >= 0.6)  # fmt: skip
+        p99 = measured.p99_ms
+        result.add(f"{name} p99", p99, "ms", baseline=baseline.p99_ms, target="<= 100 ms",
+                   met=p99 is not None and p99 <= 100)  # fmt: skip
+        result.add(f"{name} queries/request", queries[name], "", target="0", met=queries[name] == 0)
+        if measured.errors or baseline.errors:
+            result.notes.append(f"{name}: {measured.errors} errors, baseline {baseline.errors}")
+    result.details = {
+        "bytes": {name: size for name, (_p, _h, size) in cases.items()},
+        "loads": {name: {"votetracker": vars(m), "baseline": vars(b)} for name, (m, b) in loads.items()},
+        "queries_per_cached_request": queries,
+    }
+    result.notes.append("baseline: bench.views.sized, a Django view returning as many bytes, in the same daphne")
+    return result

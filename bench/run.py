@@ -1,0 +1,88 @@
+"""``python -m bench``: run every scenario, bounded in time and aimed at 127.0.0.1 only, write
+``bench/results/<name>.json`` for each and print one summary table. ``--smoke`` runs each at a tiny size."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from bench.common import Result, machine, raise_file_limit, summary_table
+from bench.prepare import environment, flush_redis, recreate_database
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vtbench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
+SCENARIOS = ("fanout", "pages", "entry")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds in all (for `make test`)")
+    parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
+    parser.add_argument("--viewers", type=int, action="append", help="fan-out sizes (default 1000 and 5000)")
+    parser.add_argument("--updates", type=int, default=20, help="updates per fan-out run (default 20, at 2/s)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each HTTP load run (default 5)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    args = parser.parse_args(argv)
+    if args.smoke:
+        viewers, updates, seconds = [20], 4, 1.0
+        database_url = args.database_url.rsplit("/", 1)[0] + "/vtbench_smoke"
+    else:
+        viewers, updates, seconds = args.viewers or [1000, 5000], args.updates, args.seconds
+        database_url = args.database_url
+    scenarios = args.only or list(SCENARIOS)
+
+    env = environment(database_url, args.redis_url)
+    os.environ.update(env)
+    raise_file_limit()
+    started = time.monotonic()
+    recreate_database(database_url)
+    flush_redis(args.redis_url)
+
+    import django
+
+    django.setup()
+    from bench import entry, fanout, pages
+    from bench.feed import Feeder
+    from bench.prepare import seed
+
+    election = seed()
+    if args.smoke:
+        fanout.SETTLE_SECONDS = 1.0
+    feeder = Feeder(election)
+    info = machine()
+    steps: list[tuple[str, Callable[[], Result]]] = []
+    if "fanout" in scenarios:
+        for n in viewers:
+            steps.append((f"fanout-{n}", functools.partial(fanout.run, env, feeder, viewers=n, updates=updates)))
+    if "pages" in scenarios:
+        steps.append(("pages", lambda: pages.run(env, election, seconds=seconds)))
+    if "entry" in scenarios:
+        steps.append(("entry", lambda: entry.run(env, feeder, seconds=seconds * 2, smoke=args.smoke)))
+    results: list[Result] = []
+    failed: list[str] = []
+    for name, step in steps:
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        try:
+            result = step()
+        except Exception as error:  # noqa: BLE001 - one broken scenario must not hide the others' figures.
+            print(f"{name} failed: {error!r}", file=sys.stderr)
+            failed.append(name)
+            continue
+        result.parameters["smoke"] = args.smoke
+        result.write(info)
+        results.append(result)
+    print(summary_table(results))
+    print(f"\n{info['cores']} cores, {info['memory_mib']} MiB; results in bench/results/; "
+          f"{time.monotonic() - started:.0f} s")  # fmt: skip
+    for result in results:
+        for note in result.notes:
+            print(f"{result.name}: {note}")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
