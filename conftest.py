@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.db import connection
+from django.db import connection, connections
 
 from elections.models import Candidate, ClerkAssignment, Contest, District, Election, Party, PollingStation
 
@@ -23,6 +25,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_connection_pools(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Give back the pooled PostgreSQL connections before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            # Only the PostgreSQL backend pools connections.
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 MIN_SECRET_KEY_LENGTH = 32
+# Connections one app process may hold to PostgreSQL (each node's share of max_connections).
+DEFAULT_POOL_SIZE = 10
+MAX_POOL_SIZE = 200
 EMBEDDED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 # A node that answers only to these names is reached without TLS (a developer's machine, a test run).
 LOCAL_HOSTS = {*EMBEDDED_HOSTS, "::1"}
@@ -83,7 +86,7 @@ def _read_database(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     try:
-        parsed = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        parsed = dj_database_url.parse(raw)
     except (ValueError, KeyError) as exc:
         raise _fail("DATABASE_URL", f"cannot be parsed ({exc}); expected postgres://user:pass@host:5432/name") from exc
     engine = parsed.get("ENGINE", "")
@@ -91,7 +94,28 @@ def _read_database(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
         raise _fail("DATABASE_URL", f"unsupported database {engine or raw!r}; use postgres:// (or sqlite:///path)")
     if engine == "django.db.backends.postgresql" and not parsed.get("NAME"):
         raise _fail("DATABASE_URL", "names no database; expected postgres://user:pass@host:5432/name")
+    if engine == "django.db.backends.postgresql":
+        # Under ASGI every request runs in a thread of its own, so persistent per-thread connections would pile up
+        # until PostgreSQL refuses clients; a bounded pool per process is shared by all of them instead.
+        parsed["CONN_MAX_AGE"] = 0
+        parsed["OPTIONS"] = {
+            **parsed.get("OPTIONS", {}),
+            "pool": {"min_size": 1, "max_size": _read_pool_size(env), "timeout": 10},
+        }
     return dict(parsed)
+
+
+def _read_pool_size(env: Mapping[str, str]) -> int:
+    raw = env.get("DATABASE_POOL_SIZE", "").strip()
+    if not raw:
+        return DEFAULT_POOL_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_POOL_SIZE:
+        raise _fail("DATABASE_POOL_SIZE", f"expected a whole number from 1 to {MAX_POOL_SIZE}, got {raw!r}")
+    return size
 
 
 def _read_redis_url(env: Mapping[str, str]) -> str | None:

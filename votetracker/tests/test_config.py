@@ -61,6 +61,8 @@ def test_server_mode_reads_postgres_and_redis(tmp_path: Path) -> None:
         ({**SERVER, "REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
         ({**SERVER, "REDIS_URL": "redis://cache:notaport/0"}, "REDIS_URL"),
         ({**SERVER, "DEBUG": "maybe"}, "DEBUG"),
+        ({**SERVER, "DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE"),
+        ({**SERVER, "DATABASE_POOL_SIZE": "lots"}, "DATABASE_POOL_SIZE"),
         ({**SERVER, "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({**SERVER, "CSRF_TRUSTED_ORIGINS": "results.example.org"}, "CSRF_TRUSTED_ORIGINS"),
         ({"REDIS_URL": "redis://cache:6379/0"}, "SECRET_KEY"),
@@ -132,3 +134,10 @@ def test_https_and_the_rest_can_be_set_explicitly(tmp_path: Path) -> None:
     assert local.https
     assert local.hsts_seconds == 600
     assert load_config({**SERVER, "METRICS_ALLOWED_IPS": ""}, tmp_path).metrics_allowed_networks == ()
+
+
+def test_postgresql_connections_come_from_a_bounded_pool_not_one_per_thread(tmp_path: Path) -> None:
+    database = load_config(SERVER, tmp_path).database
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"]["pool"]["max_size"] == 10
+    assert load_config({**SERVER, "DATABASE_POOL_SIZE": "25"}, tmp_path).database["OPTIONS"]["pool"]["max_size"] == 25
