@@ -27,7 +27,7 @@ from websockets.typing import Origin
 
 from bench.common import raise_file_limit
 
-# Frames start {"type":"update","version":n,"previous":p,"updated_at":"..." (spaces allowed); only that prefix is parsed.
+# Frames start {"type":"update","version":n,"previous":p,"updated_at":"..."; only that prefix is parsed.
 PREFIX = re.compile(r'\{"type": ?"update", ?"version": ?(\d+), ?"previous": ?(\d+), ?"updated_at": ?"([^"]+)"')
 
 
