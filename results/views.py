@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
 from ballots.models import TallySheet
 from ballots.selectors import list_sheet_history
@@ -39,12 +43,22 @@ def _snapshot_or_404(slug: str) -> Snapshot:
     return snapshot
 
 
-def _page(request: HttpRequest, template: str, snapshot: Snapshot, context: dict[str, Any]) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    template: str,
+    snapshot: Snapshot,
+    build: Callable[[], dict[str, Any]],
+    keys: tuple[str, ...],
+    page_title: str = "",
+) -> HttpResponse:
+    """Render a results page whose body the template caches per version: ``build`` runs only on a cache miss."""
     slug = snapshot["election"]["slug"]
+    built = SimpleLazyObject(build)
+    lazy = {key: SimpleLazyObject(partial(operator.getitem, built, key)) for key in keys}
     response = render(
         request,
         template,
-        {"header": election_header(snapshot), "ws_path": f"/ws/results/{slug}/", **context},
+        {"header": election_header(snapshot), "ws_path": f"/ws/results/{slug}/", "page_title": page_title, **lazy},
     )
     patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
     patch_vary_headers(response, ["Cookie", "Accept-Language"])
@@ -60,13 +74,12 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "csv": reverse("api:results_stations_csv", args=[slug]),
         "nist": reverse("api:results_nist", args=[slug]),
     }
-    districts = [{"name": local_name(d), "url": lookup.district_url(d["id"])} for d in snapshot["districts"]]
-    return _page(
-        request,
-        "results/overview.html",
-        snapshot,
-        {"contests": overview_context(snapshot)["contests"], "api": api, "districts": districts},
-    )
+
+    def build() -> dict[str, Any]:
+        districts = [{"name": local_name(d), "url": lookup.district_url(d["id"])} for d in snapshot["districts"]]
+        return {"contests": overview_context(snapshot)["contests"], "api": api, "districts": districts}
+
+    return _page(request, "results/overview.html", snapshot, build, ("contests", "api", "districts"))
 
 
 def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
@@ -76,18 +89,18 @@ def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
     item = lookup.contests.get(contest_slug)
     if item is None:
         raise Http404("No such contest.")
-    return _page(
-        request,
-        "results/contest.html",
-        snapshot,
-        {
+
+    def build() -> dict[str, Any]:
+        return {
             "card": contest_card(lookup, item),
             "map": station_map(lookup, item),
             "district_rows": district_rows(lookup, item),
             "station_rows": station_rows(lookup, item),
             "headers": candidate_headers(item),
-        },
-    )
+        }
+
+    keys = ("card", "map", "district_rows", "station_rows", "headers")
+    return _page(request, "results/contest.html", snapshot, build, keys, page_title=local_name(item))
 
 
 def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
@@ -97,22 +110,28 @@ def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     found = next((d for d in snapshot["districts"] if d["code"] == code), None)
     if found is None:
         raise Http404("No such district.")
-    contests = []
-    for item in snapshot["contests"]:
-        tally = next((t for t in item["districts"] if t["district_id"] == found["id"]), None)
-        if tally is None:
-            continue
-        contests.append(
-            {
-                "name": local_name(item),
-                "url": lookup.contest_url(item),
-                "tally": tally_view(lookup, item, tally),
-                "station_rows": station_rows(lookup, item, district_id=found["id"]),
-                "headers": candidate_headers(item),
-            }
-        )
-    view = {"code": found["code"], "name": local_name(found), "url": lookup.district_url(found["id"])}
-    return _page(request, "results/district.html", snapshot, {"district": view, "contests": contests})
+
+    def build() -> dict[str, Any]:
+        contests = []
+        for item in snapshot["contests"]:
+            tally = next((t for t in item["districts"] if t["district_id"] == found["id"]), None)
+            if tally is None:
+                continue
+            contests.append(
+                {
+                    "name": local_name(item),
+                    "url": lookup.contest_url(item),
+                    "tally": tally_view(lookup, item, tally),
+                    "station_rows": station_rows(lookup, item, district_id=found["id"]),
+                    "headers": candidate_headers(item),
+                }
+            )
+        view = {"code": found["code"], "name": local_name(found), "url": lookup.district_url(found["id"])}
+        return {"district": view, "contests": contests}
+
+    return _page(
+        request, "results/district.html", snapshot, build, ("district", "contests"), page_title=local_name(found)
+    )
 
 
 def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
@@ -122,51 +141,57 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     found = next((s for s in snapshot["stations"] if s["code"] == code), None)
     if found is None:
         raise Http404("No such polling station.")
-    station_obj = PollingStation(pk=found["id"], election_id=snapshot["election"]["id"])
-    status_labels = dict(TallySheet.Status.choices)
-    contests = []
-    for item in snapshot["contests"]:
-        row = next((r for r in item["stations"] if r["station_id"] == found["id"]), None)
-        if item["district_id"] is not None and not is_inside(lookup, found["district_id"], item["district_id"]):
-            continue
-        candidate_ids = [c["id"] for c in item["candidates"]]
-        history = [
-            {
-                "version": v.version,
-                "entered_at": v.entered_at,
-                "status_label": status_labels.get(v.status, v.status),
-                "ballots_cast": v.numbers.ballots_cast,
-                "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
-                "reason": v.reason,
-                "quarantine_reason": v.quarantine_reason,
-            }
-            for v in list_sheet_history(station=station_obj, contest=Contest(pk=item["id"]))
-        ]
-        tally = None
-        if row is not None:
-            tally = tally_view(lookup, item, _station_tally(row, candidate_ids))
-        contests.append(
-            {
-                "name": local_name(item),
-                "url": lookup.contest_url(item),
-                "row": row,
-                "tally": tally,
-                "history": history,
-                "headers": candidate_headers(item),
-            }
-        )
-    district_view = {
-        "name": local_name(lookup.districts[found["district_id"]]),
-        "url": lookup.district_url(found["district_id"]),
-    }
-    view = {**found, "name": local_name(found)}
-    context = {
-        "station": view,
-        "district": district_view,
-        "contests": contests,
-        "time_zone": snapshot["election"]["time_zone"],
-    }
-    return _page(request, "results/station.html", snapshot, context)
+
+    def build() -> dict[str, Any]:
+        station_obj = PollingStation(pk=found["id"], election_id=snapshot["election"]["id"])
+        status_labels = dict(TallySheet.Status.choices)
+        contests = []
+        for item in snapshot["contests"]:
+            row = next((r for r in item["stations"] if r["station_id"] == found["id"]), None)
+            if item["district_id"] is not None and not is_inside(lookup, found["district_id"], item["district_id"]):
+                continue
+            candidate_ids = [c["id"] for c in item["candidates"]]
+            history = [
+                {
+                    "version": v.version,
+                    "entered_at": v.entered_at,
+                    "status_label": status_labels.get(v.status, v.status),
+                    "ballots_cast": v.numbers.ballots_cast,
+                    "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
+                    "reason": v.reason,
+                    "quarantine_reason": v.quarantine_reason,
+                }
+                for v in list_sheet_history(station=station_obj, contest=Contest(pk=item["id"]))
+            ]
+            tally = None
+            if row is not None:
+                tally = tally_view(lookup, item, _station_tally(row, candidate_ids))
+            contests.append(
+                {
+                    "name": local_name(item),
+                    "url": lookup.contest_url(item),
+                    "row": row,
+                    "tally": tally,
+                    "history": history,
+                    "headers": candidate_headers(item),
+                }
+            )
+        district_view = {
+            "name": local_name(lookup.districts[found["district_id"]]),
+            "url": lookup.district_url(found["district_id"]),
+        }
+        view = {**found, "name": local_name(found)}
+        context = {
+            "station": view,
+            "district": district_view,
+            "contests": contests,
+            "time_zone": snapshot["election"]["time_zone"],
+        }
+        return context
+
+    keys = ("station", "district", "contests", "time_zone")
+    title = f"{found['code']} {local_name(found)}"
+    return _page(request, "results/station.html", snapshot, build, keys, page_title=title)
 
 
 def _station_tally(row: dict[str, Any], candidate_ids: list[int]) -> dict[str, Any]:

@@ -115,6 +115,14 @@ else:
         }
     }
 
+# Rendered bodies of the public results pages, per version and language, kept in each process (never stale: the
+# version is part of the key).
+CACHES["results_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "results-pages",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 # Live results: at most one broadcast per election per this many seconds, always carrying the newest version.
 RESULTS_BROADCAST_INTERVAL = 0.25
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from ballots.tests.conftest import (  # noqa: F401 - fixtures shared with the entry tests
     candidates,
@@ -26,9 +26,11 @@ def clean_cache(settings) -> Iterator[None]:
     """Each test starts with an empty cache (in server mode a FLUSHDB of the test's own Redis database), and
     broadcasts at once unless it is about coalescing (no timer outlives its test)."""
     settings.RESULTS_BROADCAST_INTERVAL = 0
-    cache.clear()
+    for each in (cache, caches["results_pages"]):
+        each.clear()
     yield
-    cache.clear()
+    for each in (cache, caches["results_pages"]):
+        each.clear()
 
 
 @pytest.fixture

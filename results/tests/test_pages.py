@@ -98,3 +98,39 @@ def test_page_in_arabic_is_right_to_left(reported: Election, client: Client) -> 
     html = client.get(f"/results/{reported.slug}/", headers={"accept-language": "ar"}).content.decode()
     assert 'dir="rtl"' in html
     assert "عمر ناصر" in html
+
+
+def test_a_page_body_is_built_once_per_version_and_language(
+    client: Client,
+    reported: Election,
+    station: PollingStation,
+    contest: Contest,
+    official: User,
+    new_key: Callable[[], str],
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import results.views
+
+    builds: list[int] = []
+    real = results.views.overview_context
+
+    def counting(snapshot: dict) -> dict:
+        builds.append(snapshot["version"])
+        return real(snapshot)
+
+    monkeypatch.setattr(results.views, "overview_context", counting)
+    url = f"/results/{reported.slug}/"
+    first = client.get(url).content.decode()
+    second = client.get(url).content.decode()
+    assert len(builds) == 1
+    assert "412" in first
+    assert "412" in second  # the cached body, in a page of its own (the CSRF token still differs per response)
+    client.get(url, HTTP_ACCEPT_LANGUAGE="ar")
+    assert len(builds) == 2  # another language is another body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enter_sheet(station=station, contest=contest, actor=official, votes=[500, 300], key=new_key(), reason="Recount")
+    third = client.get(url).content.decode()
+    assert len(builds) == 3  # a new version is built afresh
+    assert "500" in third
