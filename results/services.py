@@ -237,7 +237,7 @@ class TrailingRefreshes:
         if loop is not None and loop.is_running():
             # Under an ASGI server: fire on its event loop, so an in-process channel layer is used from its own loop.
             def start() -> None:
-                runner = sync_to_async(self.fire, thread_sensitive=False)
+                runner = sync_to_async(self.fire_in_thread, thread_sensitive=False)
                 task = asyncio.ensure_future(runner(election_id=election_id, attempt=attempt))
                 # The loop keeps only weak references to tasks; hold this one until it is done.
                 self._tasks.add(task)
@@ -251,6 +251,7 @@ class TrailingRefreshes:
             timer.start()
 
     def fire_in_thread(self, *, election_id: int, attempt: int) -> None:
+        # Outside a request nothing else gives the thread's database connection back to the pool.
         try:
             self.fire(election_id=election_id, attempt=attempt)
         finally:
