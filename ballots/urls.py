@@ -13,7 +13,12 @@ urlpatterns = [
     path("", stations.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="ballots/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="ballots/login.html",
+            redirect_authenticated_user=True,
+            # Signing in here without a page to return to leads to the staff member's stations.
+            next_page=reverse_lazy("entry:home"),
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("entry:login")), name="logout"),

@@ -50,7 +50,16 @@ def test_staff_sign_in_on_the_entry_login_page(client: Client, clerk: User, open
     assert 'name="username"' in page.content.decode()
     response = client.post("/entry/login/", {"username": "clerk", "password": "correct-horse-battery"})
     assert response.status_code == 302
+    assert response["Location"] == "/entry/"  # the clerk's stations, not a page that does not exist
     assert "N-001" in client.get("/entry/").content.decode()
+
+
+def test_sign_in_returns_to_the_page_that_asked_for_it(client: Client, clerk: User, station: PollingStation) -> None:
+    target = f"/entry/stations/{station.pk}/"
+    response = client.post(
+        f"/entry/login/?next={target}", {"username": "clerk", "password": "correct-horse-battery", "next": target}
+    )
+    assert response["Location"] == target
 
 
 def test_home_lists_only_the_clerks_own_station(clerk_client: Client) -> None:

@@ -67,3 +67,12 @@ def test_readyz_answers_503_naming_the_database_when_it_is_down() -> None:
     assert isinstance(body, dict)
     assert body["checks"] == {"database": "down"}
     assert "database unreachable" in body["down"]["database"]
+
+
+@pytest.mark.django_db
+def test_unknown_page_gets_the_site_not_found_page(client: Client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Page not found" in page
+    assert 'href="/"' in page
