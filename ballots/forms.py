@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from elections.models import Candidate
+from elections.templatetags.names import local_name_of
 from votetracker.errors import DomainError
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class SheetForm(EntryForm):
         self.fields["blank"] = count_field(_("Blank ballots"))
         self.fields["invalid"] = count_field(_("Invalid ballots"))
         for candidate in self.candidates:
-            self.fields[self.vote_field(candidate.pk)] = count_field(candidate.name_en)
+            self.fields[self.vote_field(candidate.pk)] = count_field(local_name_of(candidate))
         self.fields["reason"] = forms.CharField(
             label=_("Reason for the correction"),
             # The service decides when a reason is needed: re-posting an accepted sheet is a replay, not a correction.
@@ -143,7 +144,7 @@ class BallotForm(EntryForm):
     def __init__(self, *args: Any, candidates: Sequence[Candidate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = list(candidates)
-        self.fields["marks"].choices = [(c.pk, c.name_en) for c in self.candidates]  # type: ignore[attr-defined]
+        self.fields["marks"].choices = [(c.pk, local_name_of(c)) for c in self.candidates]  # type: ignore[attr-defined]
 
     def clean_kind(self) -> str:
         return self.cleaned_data.get("kind") or "marked"

@@ -14,6 +14,7 @@ from ballots.entry import supervises
 from ballots.models import Ballot, StationCount, TallySheet, TallySheetVote, TurnoutReport
 from elections.models import Candidate, Contest, Election, PollingStation, SupervisorAssignment
 from elections.selectors import is_official, list_district_ids_under, list_stations_for_user
+from elections.templatetags.names import local_name_of
 
 Status = TallySheet.Status
 # When several versions are open, the one that needs someone's attention is the one to show.
@@ -191,7 +192,7 @@ def _compare(contest: Contest, versions: Sequence[TallySheet]) -> list[SheetFiel
         for name in ("ballots_cast", "blank", "invalid")
     ]
     return counts + [
-        SheetField(f"candidate_{c.pk}", c.name_en, [votes[v.pk].get(c.pk, 0) for v in versions])
+        SheetField(f"candidate_{c.pk}", local_name_of(c), [votes[v.pk].get(c.pk, 0) for v in versions])
         for c in contest.candidates.order_by("ballot_order")
     ]
 

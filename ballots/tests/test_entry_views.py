@@ -367,3 +367,15 @@ def test_an_official_issues_a_token_in_the_admin_and_sees_its_secret_once(
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert Client().get("/api/v1/entry/stations", HTTP_AUTHORIZATION=f"Bearer {secret.group(1)}").status_code == 401
+
+
+def test_arabic_pages_show_arabic_names_of_candidates(clerk_client: Client, station: PollingStation) -> None:
+    contest = station.election.contests.get(slug="mayor")
+    clerk_client.cookies["django_language"] = "ar"
+    page = clerk_client.get(f"/entry/stations/{station.pk}/contests/{contest.pk}/sheet/").content.decode()
+    assert "أمل حداد" in page
+    assert "Amal Haddad" not in page
+    clerk_client.cookies["django_language"] = "en"
+    assert (
+        "Amal Haddad" in clerk_client.get(f"/entry/stations/{station.pk}/contests/{contest.pk}/sheet/").content.decode()
+    )
