@@ -40,6 +40,13 @@ def close_connection_pools(django_db_setup: None, django_db_blocker: Any) -> Ite
 
 
 @pytest.fixture(autouse=True)
+def immediate_results_refresh(settings) -> None:
+    """Refresh results at once after each commit, so no end-of-window timer outlives the test that started it
+    (tests about coalescing set an interval themselves)."""
+    settings.RESULTS_BROADCAST_INTERVAL = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """Argon2 is slow by design; tests that are not about hashing use a fast hasher (test_security checks Argon2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
