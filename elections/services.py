@@ -12,19 +12,14 @@ from django.utils.translation import gettext as _
 
 from ballots.audit import record_audit_event
 from elections.models import Contest, Election
+from elections.selectors import is_official
 from votetracker.errors import NotAllowed, TransitionRefused
 
 Actor = User | AnonymousUser | None
 
-OFFICIALS_GROUP = "Officials"
-
 
 def _require_official(actor: Actor) -> None:
-    if actor is None or not actor.is_authenticated:
-        raise NotAllowed(_("Only an official can change an election's status."))
-    if actor.is_superuser:
-        return
-    if not actor.groups.filter(name=OFFICIALS_GROUP).exists():
+    if actor is None or not is_official(actor):
         raise NotAllowed(_("Only an official can change an election's status."))
 
 
