@@ -20,7 +20,7 @@ from ballots.idempotency import Recorded
 from ballots.models import Ballot
 from ballots.overview import StationOverview, list_station_overviews
 from elections.models import Contest, PollingStation
-from votetracker.errors import DomainError, NotAllowed
+from votetracker.api import error_body, status_for
 from votetracker.http import get_client_address
 
 router = Router(tags=["entry"], auth=ENTRY_AUTH)
@@ -260,10 +260,6 @@ def record_ballot(
     return _answer(response, recorded)
 
 
-def _error_body(error: DomainError) -> dict[str, Any]:
-    return {"code": error.code, "message": error.message, "details": error.details}
-
-
 @router.post("/ballots/batch", response={200: BatchOut, **ERRORS}, summary="Record a batch of ballots")
 def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key: KeyHeader) -> dict[str, Any]:
     """Record up to 500 ballots; each is its own entry with its own key and gets its own outcome."""
@@ -276,7 +272,7 @@ def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key:
         station, contest = stations.get(item.station_id), contests.get(item.contest_id)
         if station is None or contest is None:
             what = "station_id" if station is None else "contest_id"
-            error = {"code": "not_found", "message": f"Unknown {what}.", "details": {"field": what}}
+            error = error_body(code="not_found", message=f"Unknown {what}.", details={"field": what})
             outcomes[index] = {"index": index, "status": 404, "replayed": False, "ballot": None, "error": error}
             continue
         key = item.idempotency_key or f"{idempotency_key}:{index}"
@@ -297,8 +293,8 @@ def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key:
                 "error": None,
             }
         elif outcome.error is not None:
-            status = 403 if isinstance(outcome.error, NotAllowed) else 422
-            error = _error_body(outcome.error)
+            status = status_for(outcome.error)
+            error = error_body(code=outcome.error.code, message=outcome.error.message, details=outcome.error.details)
             outcomes[index] = {"index": index, "status": status, "replayed": False, "ballot": None, "error": error}
     ordered = [outcomes[i] for i in sorted(outcomes)]
     recorded_count = sum(1 for o in ordered if o["error"] is None)

@@ -31,16 +31,21 @@ api = NinjaAPI(
 CONFLICT_CODES = {"idempotency_conflict"}
 
 
+def error_body(*, code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error body of the API, for a whole response or for one refused item of a batch."""
+    return {"code": code, "message": message, "details": details or {}}
+
+
 def error_response(
     request: HttpRequest, *, status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> HttpResponse:
-    """The one error body of the API."""
     return api.create_response(
-        request, {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+        request, {"error": error_body(code=code, message=message, details=details)}, status=status
     )
 
 
-def _status_for(error: DomainError) -> int:
+def status_for(error: DomainError) -> int:
+    """The HTTP status that answers a refusal by the rules."""
     if isinstance(error, NotAllowed):
         return 403
     if isinstance(error, TransitionRefused) or error.code in CONFLICT_CODES:
@@ -53,7 +58,7 @@ def _status_for(error: DomainError) -> int:
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     metrics.count_entry_refused(exc.code)
-    return error_response(request, status=_status_for(exc), code=exc.code, message=exc.message, details=exc.details)
+    return error_response(request, status=status_for(exc), code=exc.code, message=exc.message, details=exc.details)
 
 
 @api.exception_handler(ValidationError)
