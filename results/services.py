@@ -193,6 +193,7 @@ def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
         messages[language] = {
             "type": "results.update",
             "version": version,
+            "updated_at": snapshot["updated_at"],
             "frame": json.dumps(frame, ensure_ascii=False, separators=(",", ":")),
         }
     return messages

@@ -6,7 +6,6 @@ Daphne runs one process per node, so the default registry of ``prometheus_client
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -51,8 +50,6 @@ BROADCAST_LAG = Histogram(
 )
 
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-# The frame starts with its type, version, previous version and snapshot time (see results.services.build_messages).
-_UPDATED_AT = re.compile(r'"updated_at":\s*"([^"]+)"')
 # The newest version whose lag this process has observed, per election: one observation per broadcast, not per viewer.
 _observed_versions: dict[int, int] = {}
 
@@ -87,12 +84,10 @@ def observe_broadcast_lag(election_id: int | None, message: dict[str, Any]) -> N
     if election_id is None or _observed_versions.get(election_id, 0) >= version:
         return
     _observed_versions[election_id] = version
-    found = _UPDATED_AT.search(str(message.get("frame", ""))[:256])
-    if found is None:
-        return
     try:
-        counted_at = datetime.fromisoformat(found.group(1)).timestamp()
-    except ValueError:
+        # The layer message carries the snapshot's time beside its encoded frame (results.services.build_messages).
+        counted_at = datetime.fromisoformat(str(message["updated_at"])).timestamp()
+    except (KeyError, ValueError):
         return
     BROADCAST_LAG.observe(max(0.0, time.time() - counted_at))
 

@@ -140,7 +140,7 @@ def test_broadcast_lag_is_observed_once_per_version() -> None:
     before_sum = sample("votetracker_broadcast_lag_seconds_sum")
     counted_at = (datetime.now(UTC) - timedelta(seconds=2)).isoformat()
     frame = json.dumps({"type": "update", "version": 7, "previous": 6, "updated_at": counted_at, "parts": {}})
-    message = {"type": "results.update", "version": 7, "frame": frame}
+    message = {"type": "results.update", "version": 7, "updated_at": counted_at, "frame": frame}
     for _viewer in range(3):
         metrics.observe_broadcast_lag(987654, message)
     assert sample("votetracker_broadcast_lag_seconds_count") == before + 1
