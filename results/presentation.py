@@ -11,9 +11,9 @@ import zoneinfo
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from elections.templatetags.names import local_name_of
 from results.tallies import Snapshot
 
 NO_LEADER_COLOUR = "#9aa3ad"
@@ -26,9 +26,7 @@ MAP_MARGIN = 16
 
 def local_name(item: dict[str, Any]) -> str:
     """The Arabic name when the page is in Arabic and one is given, else the default name."""
-    if (get_language() or "en").startswith("ar") and item.get("name_ar"):
-        return str(item["name_ar"])
-    return str(item["name"])
+    return local_name_of(item)
 
 
 def percent(ratio: float | None) -> str:
