@@ -155,15 +155,7 @@ def recount_and_send(*, election_id: int) -> None:
         return
     if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
         return
-    send_newest(election_id=election_id, slug=snapshot["election"]["slug"])
-
-
-def _load_newest(slug: str) -> Snapshot | None:
-    snapshot: Snapshot | None = cache.get(snapshot_key(slug))
-    if snapshot is not None:
-        return snapshot
-    election = Election.objects.filter(slug=slug).first()
-    return rebuild_snapshot(election=election) if election is not None else None
+    broadcast_snapshot(snapshot)
 
 
 def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
@@ -199,11 +191,10 @@ def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     return messages
 
 
-def send_newest(*, election_id: int, slug: str) -> bool:
-    """Send the newest snapshot of an election to its group; False when nothing was sent."""
-    snapshot = _load_newest(slug)
-    if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
-        return False
+def broadcast_snapshot(snapshot: Snapshot) -> bool:
+    """Send a just-counted snapshot to its election's viewers, unless a version at least as new already went out;
+    False when nothing was sent."""
+    election_id = int(snapshot["election"]["id"])
     previous = int(cache.get(_sent_key(election_id)) or 0)
     if previous >= snapshot["version"]:
         return False
