@@ -86,13 +86,21 @@ def require_contest_at_station(contest: Contest, station: PollingStation) -> Non
         )
 
 
-def require_counting_method(station: PollingStation, *, ballots: bool) -> None:
-    method = station.election.counting_method
-    allowed = {
+def counts_by(election: Election, *, ballots: bool) -> bool:
+    """Whether ``election`` counts ballot by ballot (``ballots``) or, otherwise, with tally sheets."""
+    return election.counting_method in {
         Election.CountingMethod.BOTH,
         Election.CountingMethod.BALLOTS if ballots else Election.CountingMethod.TALLY_SHEETS,
     }
-    if method not in allowed:
+
+
+def is_sheet_correction(*, election: Election, has_current_sheet: bool) -> bool:
+    """A sheet entered where one already counts, or after entry closed, is a correction: it needs a reason."""
+    return has_current_sheet or election.status != Election.Status.OPEN
+
+
+def require_counting_method(station: PollingStation, *, ballots: bool) -> None:
+    if not counts_by(station.election, ballots=ballots):
         message = (
             _("This election does not count ballot by ballot.")
             if ballots

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ballots.entry import (
     Actor,
+    is_sheet_correction,
     lock_station,
     record_change,
     require_contest_at_station,
@@ -263,7 +264,8 @@ def submit_tally_sheet(
         )
         sheets = list_open_sheets(locked, contest)
         has_current = bool(sheets[Status.ACCEPTED] or sheets[Status.QUARANTINED])
-        clean_reason = require_reason(reason) if has_current or after_close else reason.strip()
+        correction = is_sheet_correction(election=locked.election, has_current_sheet=has_current)
+        clean_reason = require_reason(reason) if correction else reason.strip()
         status, superseded, to_review = _choose_status(
             sheets=sheets, numbers=numbers, user=user, station=locked, correction=after_close
         )

@@ -10,15 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.entry import supervises
+from ballots.entry import counts_by, supervises
 from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm
 from ballots.overview import get_ballot_at, get_last_ballot
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after
-from elections.models import Candidate, Election
+from elections.models import Candidate
 from votetracker.errors import DomainError
 from votetracker.http import get_client_address
-
-BALLOT_METHODS = {Election.CountingMethod.BALLOTS, Election.CountingMethod.BOTH}
 
 
 def _screen_url(station_id: int, contest_id: int) -> str:
@@ -41,7 +39,7 @@ def ballot_screen(request: HttpRequest, station_id: int, contest_id: int) -> Htt
     """One ballot per post; with JavaScript the page records through the API instead and never reloads."""
     overview, progress = find_contest(request, station_id, contest_id)
     election = overview.station.election
-    if election.counting_method not in BALLOT_METHODS:
+    if not counts_by(election, ballots=True):
         raise Http404
     form = BallotForm(request.POST or None, candidates=progress.candidates)
     last = get_last_ballot(station=overview.station, contest=progress.contest)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.entry import supervises
+from ballots.entry import is_sheet_correction, supervises
 from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm
 from ballots.models import TallySheet
 from ballots.overview import get_open_sheet
@@ -37,7 +37,9 @@ SHEET_MESSAGES = {
 def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
     """Enter the tally sheet; refused numbers come back beside their fields, as typed, under the same key."""
     overview, progress = find_contest(request, station_id, contest_id)
-    correction = progress.sheet_status in TallySheet.CURRENT_STATUSES or not overview.station.election.accepts_entries
+    correction = is_sheet_correction(
+        election=overview.station.election, has_current_sheet=progress.sheet_status in TallySheet.CURRENT_STATUSES
+    )
     form = SheetForm(request.POST or None, candidates=progress.candidates, show_reason=correction)
     if request.method == "POST" and form.is_valid():
         try:
