@@ -340,27 +340,18 @@ class PartyAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.Mo
         return obj.num_candidates  # type: ignore[attr-defined]
 
 
-class CandidateInline(admin.TabularInline):
+class CandidateInline(FinalElectionReadOnlyMixin, admin.TabularInline):
     model = Candidate
     fields = ["ballot_order", "name_en", "name_ar", "party"]
     autocomplete_fields = ["party"]
     ordering = ["ballot_order"]
     extra = 1
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.election.is_final:
-            return False
-        return super().has_change_permission(request, obj)
-
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Here ``obj`` is the contest the candidates belong to.
         if obj is not None and obj.election.is_final:
             return False
         return super().has_add_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.election.is_final:
-            return False
-        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Contest)
