@@ -44,6 +44,8 @@ MIDDLEWARE = [
     # First, so that every response is counted and carries the request id, and every log record names it.
     "votetracker.middleware.RequestMetricsMiddleware",
     "votetracker.middleware.RequestIdMiddleware",
+    # Before anything that checks the Host header: health checks call a node by its address.
+    "votetracker.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

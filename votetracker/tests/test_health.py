@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -76,3 +77,15 @@ def test_unknown_page_gets_the_site_not_found_page(client: Client) -> None:
     page = response.content.decode()
     assert "Page not found" in page
     assert 'href="/"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_a_node_called_by_its_address(client: Client, settings: Any, path: str) -> None:
+    """A container health check calls 127.0.0.1:8000, never a name in ALLOWED_HOSTS; it must still get its answer."""
+    settings.ALLOWED_HOSTS = ["votes.example.org"]
+    response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    # Every other path still refuses a host that is not allowed.
+    assert client.get("/", HTTP_HOST="127.0.0.1:8000").status_code == 400
