@@ -22,6 +22,11 @@ USER votetracker
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
-# Exec form makes Daphne PID 1 so it receives SIGTERM (it then closes its connections; draining is not done yet).
+# uvicorn serves HTTP and WebSocket. On SIGTERM it stops accepting, closes every WebSocket with 1012 (service restart)
+# so pages reconnect through nginx to the other replica, and lets requests in flight finish (up to 25 s; compose
+# waits 30 s before killing). Exec form makes it PID 1 so it receives the signal. Daphne stays supported
+# (`daphne votetracker.asgi:application`), but it cancels connections on SIGTERM instead of draining them.
 STOPSIGNAL SIGTERM
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "votetracker.asgi:application"]
+CMD ["uvicorn", "votetracker.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", \
+     "--proxy-headers", "--forwarded-allow-ips", "*", "--ws", "websockets-sansio", "--ws-max-size", "65536", \
+     "--timeout-graceful-shutdown", "25", "--no-server-header", "--no-access-log"]

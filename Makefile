@@ -57,9 +57,9 @@ bench-smoke: $(VENV)/.installed-dev system-packages services
 	$(BIN)/python -m bench --smoke
 
 # Debian's chromium drives the browser tests; docker-compose checks the compose file (no engine needed); wrk loads
-# the pages in the benchmarks.
+# the pages in the benchmarks; nginx and openssl run the production topology test.
 SYSTEM_PACKAGES := chromium:/usr/bin/chromium docker-compose:/usr/bin/docker-compose gettext:/usr/bin/msgfmt \
-	wrk:/usr/bin/wrk
+	wrk:/usr/bin/wrk nginx:/usr/sbin/nginx openssl:/usr/bin/openssl
 system-packages:
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do test -x "$${entry#*:}" || missing="$$missing $${entry%%:*}"; done; \
 	if [ -n "$$missing" ]; then \

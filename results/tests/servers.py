@@ -73,6 +73,8 @@ def daphne_server() -> Iterator[str]:
 class WebSocketClient:
     """Connects, then reads text frames; enough for a viewer that only listens."""
 
+    close_code: int | None = None
+
     def __init__(self, base: str, path: str) -> None:
         host, port = base.removeprefix("http://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=10)
@@ -114,7 +116,8 @@ class WebSocketClient:
             if opcode == 1:
                 return dict(json.loads(payload))
             if opcode == 8:
-                raise ConnectionError("closed by the server")
+                self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                raise ConnectionError(f"closed by the server ({self.close_code})")
 
     def close(self) -> None:
         self.sock.close()

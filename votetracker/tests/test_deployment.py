@@ -7,6 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+
+from results.tests.topology import AppNode, image_command, nginx_command, render_nginx
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -34,8 +37,38 @@ def test_compose_file_parses_with_the_example_settings(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "DATABASE_URL: postgres://votetracker:change-me@db:5432/votetracker" in result.stdout
     assert "REDIS_URL: redis://redis:6379/0" in result.stdout
-    for service in ("db", "redis", "migrate", "app"):
+    for service in ("db", "redis", "migrate", "app1", "app2", "nginx"):
         assert f"\n  {service}:\n" in result.stdout
+
+
+def test_compose_starts_the_replicas_after_migrating_and_lets_them_drain() -> None:
+    services = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())["services"]
+    command = image_command(8000)
+    drain = int(command[command.index("--timeout-graceful-shutdown") + 1])
+    for replica in ("app1", "app2"):
+        service = services[replica]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        # The image's own command runs (the one the topology test starts), and compose waits out its draining.
+        assert "command" not in service
+        assert int(service["stop_grace_period"].removesuffix("s")) > drain
+    assert set(services["nginx"]["depends_on"]) == {"app1", "app2"}
+    assert "collectstatic" in " ".join(services["migrate"]["command"])
+
+
+@pytest.mark.parametrize("conf", ["nginx.conf", "nginx-https.conf"])
+def test_the_nginx_configurations_are_valid(tmp_path: Path, conf: str) -> None:
+    """`nginx -t` on each site configuration (the HTTPS one with a throwaway self-signed certificate)."""
+    nodes = [AppNode("http://127.0.0.1:1", 1, None), AppNode("http://127.0.0.1:2", 2, None)]  # type: ignore[arg-type]
+    config, _ports = render_nginx(tmp_path, nodes, conf)
+    (tmp_path / "certs").mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(tmp_path / "certs" / "privkey.pem"), "-out", str(tmp_path / "certs" / "fullchain.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    result = subprocess.run(nginx_command(config, test=True), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
 
 
 def test_compose_refuses_to_start_without_a_database_password(tmp_path: Path) -> None:
@@ -44,9 +77,12 @@ def test_compose_refuses_to_start_without_a_database_password(tmp_path: Path) ->
     assert "POSTGRES_PASSWORD" in result.stderr
 
 
-def test_image_runs_as_non_root_with_a_health_check_and_daphne() -> None:
+def test_image_runs_as_non_root_with_a_health_check_and_a_draining_server() -> None:
     dockerfile = (PROJECT_DIR / "Dockerfile").read_text()
     assert "\nUSER votetracker\n" in dockerfile
     assert "HEALTHCHECK" in dockerfile
     assert "/healthz" in dockerfile
-    assert 'CMD ["daphne"' in dockerfile
+    command = image_command(8000)
+    assert Path(command[0]).name == "uvicorn"
+    assert "--timeout-graceful-shutdown" in command
+    assert command[command.index("--lifespan") + 1] == "off"
