@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
 
 from results.presentation import Lookup, contest_card, election_header, station_map
 from results.tallies import Snapshot
@@ -24,20 +22,13 @@ def overview_context(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def render_parts(snapshot: Snapshot) -> dict[str, str]:
-    """The live parts in the active language, keyed by the id the page gives them."""
-    context = overview_context(snapshot)
-    parts: dict[str, str] = {"summary": render_to_string("results/_summary.html", {"header": context["header"]})}
-    for item in context["contests"]:
-        parts[item["card"]["part"]] = render_to_string("results/_contest_card.html", {"card": item["card"]})
-        parts[item["map"]["part"]] = render_to_string("results/_map.html", {"map": item["map"]})
-    return parts
+def render_summary(context: dict[str, Any]) -> str:
+    return render_to_string("results/_summary.html", {"header": context["header"]})
 
 
-def render_parts_by_language(snapshot: Snapshot) -> dict[str, dict[str, str]]:
-    """The live parts in every language of the site, rendered once per broadcast, never per viewer."""
-    rendered: dict[str, dict[str, str]] = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            rendered[code] = render_parts(snapshot)
-    return rendered
+def render_card(card: dict[str, Any]) -> str:
+    return render_to_string("results/_contest_card.html", {"card": card})
+
+
+def render_map(station_map: dict[str, Any]) -> str:
+    return render_to_string("results/_map.html", {"map": station_map})

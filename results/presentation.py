@@ -192,6 +192,7 @@ def station_map(lookup: Lookup, contest: dict[str, Any]) -> dict[str, Any]:
                 legend[label] = {"name": label, "colour": colour}
             dots.append(
                 {
+                    "code": station["code"],
                     "x": round(offset_x + (station["longitude"] - west) * squeeze * scale, 1),
                     "y": round(MAP_MARGIN + (north - station["latitude"]) * scale, 1),
                     "colour": colour,

@@ -14,12 +14,9 @@ end per process, and the last broadcast always carries the final version.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import threading
 import time
-from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -29,6 +26,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F
 
 from elections.models import Election
+from results import frames
 from results.models import ResultsVersion
 from results.tallies import Snapshot, build_snapshot
 
@@ -59,10 +57,6 @@ def _sent_key(election_id: int) -> str:
 def group_name(election_id: int, language: str) -> str:
     """The channel-layer group of an election's viewers reading it in ``language``."""
     return f"results.{election_id}.{language}"
-
-
-def _parts_key(election_id: int, language: str) -> str:
-    return f"results:parts:{election_id}:{language}"
 
 
 def viewer_language(requested: str) -> str:
@@ -158,39 +152,6 @@ def recount_and_send(*, election_id: int) -> None:
     broadcast_snapshot(snapshot)
 
 
-def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """One layer message per language, each carrying only the parts that changed since the last broadcast.
-
-    A frame names the version its changes are relative to (``previous``) and every part a broadcast covers
-    (``live``): a viewer holding ``previous`` applies the changed parts, any other viewer reloads the page. Frames are
-    encoded once here, never per viewer, and in UTF-8 (Arabic is not escaped, which would double its size).
-    """
-    from results.fragments import render_parts_by_language
-
-    election_id = int(snapshot["election"]["id"])
-    version = int(snapshot["version"])
-    messages: dict[str, dict[str, Any]] = {}
-    for language, parts in render_parts_by_language(snapshot).items():
-        hashes = {part: hashlib.blake2b(html.encode(), digest_size=12).hexdigest() for part, html in parts.items()}
-        last = cache.get(_parts_key(election_id, language)) or {"version": 0, "hashes": {}}
-        frame = {
-            "type": "update",
-            "version": version,
-            "previous": int(last["version"]),
-            "updated_at": snapshot["updated_at"],
-            "live": sorted(parts),
-            "parts": {part: html for part, html in parts.items() if last["hashes"].get(part) != hashes[part]},
-        }
-        cache.set(_parts_key(election_id, language), {"version": version, "hashes": hashes}, SNAPSHOT_TIMEOUT)
-        messages[language] = {
-            "type": "results.update",
-            "version": version,
-            "updated_at": snapshot["updated_at"],
-            "frame": json.dumps(frame, ensure_ascii=False, separators=(",", ":")),
-        }
-    return messages
-
-
 def broadcast_snapshot(snapshot: Snapshot) -> bool:
     """Send a just-counted snapshot to its election's viewers, unless a version at least as new already went out;
     False when nothing was sent."""
@@ -202,7 +163,7 @@ def broadcast_snapshot(snapshot: Snapshot) -> bool:
     if layer is None:
         return False
     try:
-        for language, message in build_messages(snapshot).items():
+        for language, message in frames.build_messages(snapshot).items():
             async_to_sync(layer.group_send)(group_name(election_id, language), message)
     except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
         logger.exception("Could not broadcast results of election %s", election_id)

@@ -68,6 +68,9 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
             page.locator('[data-live-status][data-state="live"]').wait_for(timeout=10_000)
             page.evaluate("window.notReloaded = true")
             assert "271" not in part_text(page)
+            dot = page.locator(f'[data-live-part="map-mayor"] [data-station="{station.code}"]')
+            assert dot.get_attribute("fill") == "none"
+            page.evaluate("document.querySelector('[data-live-part=\"map-mayor\"]').dataset.kept = 'yes'")
 
             enter_elsewhere(station=station, contest=contest, actor=official, votes=[271, 314], key=f"k-{uuid.uuid4()}")
             page.wait_for_function(
@@ -75,6 +78,10 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
                 timeout=5_000,
             )
             assert page.evaluate("window.notReloaded") is True
+            # The map took the station's new colour and label from the frame's data, in place.
+            dot.and_(page.locator(".station-map__dot--reported")).wait_for(timeout=5_000)
+            assert dot.get_attribute("fill") != "none"
+            assert page.locator('[data-live-part="map-mayor"][data-kept="yes"]').count() == 1
             violations = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag22aa"]})
             assert violations.violations_count == 0, violations.generate_report()
             page.screenshot(path=str(SCREENSHOTS / f"results-{language}-1280.png"), full_page=True)

@@ -1,7 +1,7 @@
 /* Live results: keeps a server-rendered results page current without reloading it.
    The page works without this script. With it, the page joins /ws/results/<election>/, swaps in the parts the
-   server renders with the same templates, and refetches the page when it cannot apply an update directly
-   (it missed a version, or the update does not carry a part this page shows). */
+   server renders with the same templates (on maps, only the stations that changed), and refetches the page when it
+   cannot apply an update directly (it missed a version, or the update does not carry a part this page shows). */
 (function () {
   "use strict";
 
@@ -42,6 +42,27 @@
     if (fresh) {
       current.replaceWith(fresh);
     }
+  }
+
+  // A map travels as data once the page has it: recolour, restate and relabel only the stations that changed.
+  function updateDots(id, changes) {
+    var map = root.querySelector('[data-live-part="' + id + '"]');
+    if (!map) {
+      return;
+    }
+    Object.keys(changes).forEach(function (code) {
+      var dot = map.querySelector('[data-station="' + CSS.escape(code) + '"]');
+      if (!dot) {
+        return;
+      }
+      var state = changes[code];
+      dot.setAttribute("fill", state[0]);
+      dot.setAttribute("class", "station-map__dot station-map__dot--" + state[1]);
+      var label = dot.querySelector("title");
+      if (label) {
+        label.textContent = state[2];
+      }
+    });
   }
 
   function partsOnPage() {
@@ -103,9 +124,12 @@
       refetch();
       return;
     }
+    var dots = frame.dots || {};
     onPage.forEach(function (id) {
       if (Object.prototype.hasOwnProperty.call(parts, id)) {
         replacePart(id, parts[id]);
+      } else if (Object.prototype.hasOwnProperty.call(dots, id)) {
+        updateDots(id, dots[id]);
       }
     });
     version = frame.version;
