@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
 
-test: $(VENV)/.installed-dev system-packages services lint typecheck pytest-server pytest-embedded bench-smoke
+test: $(VENV)/.installed-dev system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -47,6 +47,15 @@ pytest-embedded: $(VENV)/.installed-dev
 
 services:
 	@bash .ci/services
+
+# newman runs the Postman collection in postman/ (a server-mode test); npm ci installs exactly the locked versions.
+.PHONY: newman-deps
+newman-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 # Benchmarks against baselines run on the same machine (bench/README.md); own database vtbench, Redis database 10.
 bench: $(VENV)/.installed-dev system-packages services
