@@ -19,11 +19,12 @@ from ballots.counting import MAX_BATCH
 from ballots.idempotency import Recorded
 from ballots.models import Ballot
 from ballots.overview import StationOverview, list_station_overviews
+from ballots.throttling import EntryRateThrottle
 from elections.models import Contest, PollingStation
 from votetracker.api import error_body, status_for
 from votetracker.http import get_client_address
 
-router = Router(tags=["entry"], auth=ENTRY_AUTH)
+router = Router(tags=["entry"], auth=ENTRY_AUTH, throttle=EntryRateThrottle())
 
 # Ids and counts are bounded so that no number a client sends can overflow a database column.
 MAX_ID = 2**63 - 1
@@ -51,7 +52,7 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS: dict[int, type[Schema]] = dict.fromkeys((401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, type[Schema]] = dict.fromkeys((401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 class CandidateOut(Schema):

@@ -6,13 +6,14 @@ Every error has the same shape, ``{"error": {"code", "message", "details"}}``, w
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from votetracker import metrics
 from votetracker.errors import DomainError, EntryRejected, NotAllowed, TransitionRefused
@@ -89,6 +90,20 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, status=404, code="not_found", message=str(exc) or "Not found.")
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    # Ninja adds the Retry-After header from the same wait.
+    seconds = math.ceil(exc.wait) if exc.wait is not None else None
+    metrics.count_entry_refused("rate_limited")
+    return error_response(
+        request,
+        status=429,
+        code="rate_limited",
+        message=f"Too many requests. Try again in {seconds} seconds." if seconds else "Too many requests. Try again.",
+        details={"retry_after": seconds},
+    )
 
 
 @api.exception_handler(HttpError)

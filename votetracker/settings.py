@@ -148,6 +148,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out account or address may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Entry API calls per token (or signed-in user): generous for a polling station, stops a runaway script.
+ENTRY_API_RATE = os.environ.get("ENTRY_API_RATE", "").strip() or "600/min"
 LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = "en"
