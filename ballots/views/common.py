@@ -8,11 +8,12 @@ from typing import Any, TypeVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
 from ballots.overview import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
-from votetracker.errors import DomainError
+from votetracker.errors import DomainError, NotAllowed
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -54,6 +55,9 @@ def redirect_after(request: HttpRequest, url: str, action: Callable[[], Any], *,
     """Run an action that needs no form beyond its key; say how it went and go back to ``url``."""
     try:
         action()
+    except NotAllowed as error:
+        # The page offers no such button to this user: only a forged post gets here, and it is refused as such.
+        raise PermissionDenied(error.message) from error
     except DomainError as error:
         messages.error(request, error.message)
     else:
