@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
 
-test: $(VENV)/.installed-dev system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke
+test: $(VENV)/.installed-dev system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -64,6 +64,29 @@ bench: $(VENV)/.installed-dev system-packages services
 # Every scenario at a tiny size, to keep the benchmark code working; its own database vtbench_smoke.
 bench-smoke: $(VENV)/.installed-dev system-packages services
 	$(BIN)/python -m bench --smoke
+
+# Chaos tests (chaos/): an app process killed, Redis flushed and stopped, PostgreSQL stopped, during entry. They
+# break only private PostgreSQL and Redis servers they start themselves on free ports, so they need the server
+# programs; installing them must not start a cluster or server of its own (CI reaches the shared ones on 5432/6379).
+.PHONY: chaos chaos-packages soak
+chaos: $(VENV)/.installed-dev chaos-packages
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -p no:cacheprovider chaos
+
+chaos-packages:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
+		echo "Installing Debian packages: postgresql redis-server"; \
+		mkdir -p /etc/postgresql-common/createcluster.d; \
+		echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/votetracker-chaos.conf; \
+		made_policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server; \
+		status=$$?; if [ -n "$$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi; exit $$status; \
+	fi
+
+# A simulated election night, not part of `make test`: SOAK_MINUTES (default 30), SOAK_VIEWERS (default 1000),
+# SOAK_RATE (tally sheets a second, default 2); figures in bench/results/soak.json.
+soak: $(VENV)/.installed-dev chaos-packages
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m chaos.soak
 
 # Debian's chromium drives the browser tests; docker-compose checks the compose file (no engine needed); wrk loads
 # the pages in the benchmarks; nginx and openssl run the production topology test.

@@ -1,7 +1,9 @@
-"""Request-wide middleware: a request id for logs and responses, and request metrics."""
+"""Request-wide middleware: a request id for logs and responses, request metrics, and a 503 page when the
+database is down."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,8 +12,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.signals import request_finished
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
 from votetracker import metrics
 from votetracker.logging import NO_REQUEST, request_id_var
@@ -21,6 +25,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 GetResponse = Callable[[HttpRequest], Any]
+logger = logging.getLogger(__name__)
 
 
 def choose_request_id(request: HttpRequest) -> str:
@@ -93,4 +98,31 @@ class RequestMetricsMiddleware:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
         response = await get_response(request)
         metrics.count_response(request.method or "", response.status_code, time.perf_counter() - started)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers a page whose view lost the database with 503 and a "try again" page, not a 500: the entry was not
+    saved, and sending the same form again (same idempotency key) once the database is back records it once.
+    The JSON API answers the same case itself (``votetracker.api``)."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+        # Only a lost or refused connection is an outage; any other database error is a bug and stays a 500.
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("Database unavailable while serving %s", request.path, exc_info=exception)
+        # A template with no tags: rendering must not need the session, the user or the database.
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

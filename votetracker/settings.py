@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "votetracker.middleware.RequestIdMiddleware",
     # Before anything that checks the Host header: health checks call a node by its address.
     "votetracker.probes.ProbeMiddleware",
+    # A view that lost the database answers 503 "try again", not 500.
+    "votetracker.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
