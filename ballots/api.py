@@ -21,7 +21,7 @@ from ballots.models import Ballot
 from ballots.overview import StationOverview, list_station_overviews
 from ballots.throttling import EntryRateThrottle
 from elections.models import Contest, PollingStation
-from votetracker.api import error_body, status_for
+from votetracker.errors import error_body, status_for
 from votetracker.http import get_client_address
 
 router = Router(tags=["entry"], auth=ENTRY_AUTH, throttle=EntryRateThrottle())

@@ -9,14 +9,14 @@ import logging
 import math
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from votetracker import metrics
-from votetracker.errors import DomainError, EntryRejected, NotAllowed, TransitionRefused
+from votetracker.errors import DomainError, error_body, status_for
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +28,6 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-# A reused or racing idempotency key is a conflict with an earlier request, not a malformed one.
-CONFLICT_CODES = {"idempotency_conflict"}
-
-
-def error_body(*, code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The one error body of the API, for a whole response or for one refused item of a batch."""
-    return {"code": code, "message": message, "details": details or {}}
-
 
 def error_response(
     request: HttpRequest, *, status: int, code: str, message: str, details: dict[str, Any] | None = None
@@ -43,17 +35,6 @@ def error_response(
     return api.create_response(
         request, {"error": error_body(code=code, message=message, details=details)}, status=status
     )
-
-
-def status_for(error: DomainError) -> int:
-    """The HTTP status that answers a refusal by the rules."""
-    if isinstance(error, NotAllowed):
-        return 403
-    if isinstance(error, TransitionRefused) or error.code in CONFLICT_CODES:
-        return 409
-    if isinstance(error, EntryRejected):
-        return 422
-    return 400
 
 
 @api.exception_handler(DomainError)
@@ -111,14 +92,33 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, status=exc.status_code, code="http_error", message=str(exc))
 
 
-@api.exception_handler(DatabaseError)
-def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+# Only a lost or refused connection is an outage to retry; any other database error is a bug and stays a 500, so
+# that a client is never told to send again what can never succeed.
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     logger.exception("Database unavailable while serving %s", request.path)
     return error_response(
         request,
         status=503,
         code="service_unavailable",
         message="The database is not answering. Your entry was not saved; send it again with the same key.",
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(request, status=413, code="too_large", message="The request body is too large.")
+    return error_response(request, status=400, code="bad_request", message="The request could not be read.")
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A bug: logged with its traceback, and answered in the API's shape so that clients can still read it.
+    logger.exception("Unexpected error while serving %s", request.path)
+    return error_response(
+        request, status=500, code="internal_error", message="Something went wrong on our side. It has been logged."
     )
 
 

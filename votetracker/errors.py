@@ -1,4 +1,5 @@
-"""Domain errors raised by services; views turn them into form errors or JSON errors."""
+"""Domain errors raised by services; views turn them into form errors or JSON errors (with the API's one error
+body and status, defined here so that any app can use them without importing the API object)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,23 @@ class TransitionRefused(DomainError):
     """An election cannot move to the requested status or visibility."""
 
     code = "transition_refused"
+
+
+# A reused or racing idempotency key is a conflict with an earlier request, not a malformed one.
+CONFLICT_CODES = {"idempotency_conflict"}
+
+
+def error_body(*, code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error body of the API, for a whole response or for one refused item of a batch."""
+    return {"code": code, "message": message, "details": details or {}}
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status that answers a refusal by the rules."""
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, TransitionRefused) or error.code in CONFLICT_CODES:
+        return 409
+    if isinstance(error, EntryRejected):
+        return 422
+    return 400
