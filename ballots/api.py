@@ -52,7 +52,8 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS: dict[int, type[Schema]] = dict.fromkeys((401, 403, 404, 409, 422, 429), ErrorOut)
+# 400: a body that is not JSON at all; 422: JSON that does not fit the schema or the rules.
+ERRORS: dict[int, type[Schema]] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 class CandidateOut(Schema):

@@ -109,8 +109,19 @@ def require_counting_method(station: PollingStation, *, ballots: bool) -> None:
         raise EntryRejected(message, code="counting_method", details={"field": "counting_method"})
 
 
+def clean_text(text: str, *, field: str = "reason") -> str:
+    """Typed text, trimmed. PostgreSQL cannot store the NUL character, so it is refused here, naming the field."""
+    if "\x00" in text:
+        raise EntryRejected(
+            _("This text contains a control character (NUL); remove it."),
+            code="text_invalid",
+            details={"field": field},
+        )
+    return text.strip()
+
+
 def require_reason(reason: str) -> str:
-    reason = reason.strip()
+    reason = clean_text(reason)
     if not reason:
         raise EntryRejected(_("Give a reason."), code="reason_required", details={"field": "reason"})
     return reason

@@ -19,7 +19,8 @@ from votetracker.errors import EntryRejected
 
 T = TypeVar("T")
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+# \Z, not $: "$" also matches before a final line break, which would let a 129-character key through.
+KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_.:\-]{8,128}\Z")
 
 
 @dataclass(frozen=True)

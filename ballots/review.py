@@ -7,7 +7,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ballots.entry import Actor, lock_station, require_entry_window, require_reason, require_supervisor, require_user
+from ballots.entry import (
+    Actor,
+    clean_text,
+    lock_station,
+    require_entry_window,
+    require_reason,
+    require_supervisor,
+    require_user,
+)
 from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import TallySheet
 from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
@@ -90,7 +98,7 @@ def resolve_sheet_review(
                 numbers=numbers,
                 status=Status.ACCEPTED,
                 user=user,
-                reason=reason.strip() or _("Decided after review."),
+                reason=clean_text(reason) or _("Decided after review."),
                 key=idempotency_key,
             )
         audit_sheet(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ballots.entry import (
     Actor,
+    clean_text,
     is_sheet_correction,
     lock_station,
     record_change,
@@ -265,7 +266,7 @@ def submit_tally_sheet(
         sheets = list_open_sheets(locked, contest)
         has_current = bool(sheets[Status.ACCEPTED] or sheets[Status.QUARANTINED])
         correction = is_sheet_correction(election=locked.election, has_current_sheet=has_current)
-        clean_reason = require_reason(reason) if correction else reason.strip()
+        clean_reason = require_reason(reason) if correction else clean_text(reason)
         status, superseded, to_review = _choose_status(
             sheets=sheets, numbers=numbers, user=user, station=locked, correction=after_close
         )

@@ -8,6 +8,8 @@ and reason. Confirming loads the good rows and leaves the bad ones out, and says
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 import tablib
@@ -37,6 +39,9 @@ else:
 
 # Enough for a national stations file; more would let one upload fill the cache and the server's memory.
 MAX_IMPORT_FILE_SIZE = 10 * 1024 * 1024
+# What a workbook may unpack to. A 10 MB workbook of real rows unpacks to a few tens of megabytes; a "zip bomb" of
+# repeated bytes unpacks to gigabytes, which openpyxl would hold in memory.
+MAX_XLSX_UNPACKED_SIZE = 100 * 1024 * 1024
 # The preview lists every rejected row; the message after loading names this many, then counts the rest.
 MAX_REJECTED_ROWS_IN_MESSAGES = 20
 
@@ -64,6 +69,7 @@ def read_upload(data: bytes, file_format: type[Format]) -> tablib.Dataset:
             if kind is None:
                 raise ValidationError(_("This is not an XLSX workbook. Choose the CSV format for a CSV file."))
             raise ValidationError(_("This is %(kind)s, not an XLSX workbook.") % {"kind": kind})
+        refuse_oversized_workbook(data)
         try:
             return file_format().create_dataset(data)
         except StopIteration:
@@ -88,6 +94,24 @@ def read_upload(data: bytes, file_format: type[Format]) -> tablib.Dataset:
         raise ValidationError(_("Some rows of the file have more cells than the header row has columns.")) from None
     except csv.Error as error:
         raise ValidationError(_("The file cannot be read as CSV: %(error)s") % {"error": error}) from None
+
+
+def refuse_oversized_workbook(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than ``MAX_XLSX_UNPACKED_SIZE``, judged from the sizes in the
+    ZIP directory before anything is unpacked (Python's zipfile never unpacks a part past its recorded size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError):
+        return  # not a readable archive: openpyxl refuses it with the damaged-workbook message
+    if unpacked > MAX_XLSX_UNPACKED_SIZE:
+        raise ValidationError(
+            _(
+                "This XLSX workbook unpacks to %(size)s, more than the %(limit)s that can be imported. "
+                "Split it into smaller files."
+            )
+            % {"size": filesizeformat(unpacked), "limit": filesizeformat(MAX_XLSX_UNPACKED_SIZE)}
+        )
 
 
 def check_columns(dataset: tablib.Dataset, required_columns: tuple[str, ...]) -> None:

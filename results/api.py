@@ -7,13 +7,15 @@ for a few seconds; ``If-None-Match`` with the current version answers 304 withou
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
+from ballots.api import ErrorOut
 from results.nist import build_nist_report
 from results.selectors import get_public_snapshot, list_public_elections
 from results.tallies import Snapshot
@@ -23,6 +25,40 @@ router = Router(tags=["results"])
 MAX_AGE = 2
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ElectionOut(Schema):
+    slug: str
+    name: str
+    name_ar: str
+    date: dt.date
+    status: str
+    results_visibility: str
+
+
+class ElectionsOut(Schema):
+    elections: list[ElectionOut]
+
+
+class ContestResultsOut(Schema):
+    version: int
+    contest: dict[str, Any]
+
+
+class StationResultsOut(Schema):
+    version: int
+    station: dict[str, Any]
+    results: list[dict[str, Any]]
+
+
+# The views answer with ready-made responses; these declarations only document them. 304: ``If-None-Match`` named
+# the current version.
+VERSIONED = {304: None, 404: ErrorOut}
+CSV_ANSWER = {
+    "responses": {
+        200: {"description": "One row per station, contest and candidate.", "content": {"text/csv": {"schema": {}}}}
+    }
+}
 
 
 def _open(response: HttpResponse, *, max_age: int = MAX_AGE) -> HttpResponse:
@@ -69,7 +105,9 @@ def _snapshot(slug: str) -> Snapshot:
     return snapshot
 
 
-@router.get("/elections", url_name="results_elections", summary="Elections with published results")
+@router.get(
+    "/elections", response={200: ElectionsOut}, url_name="results_elections", summary="Elections with published results"
+)
 def list_elections(request: HttpRequest) -> HttpResponse:
     """Every election whose results are provisional or official."""
     rows = [
@@ -86,14 +124,24 @@ def list_elections(request: HttpRequest) -> HttpResponse:
     return _open(HttpResponse(json.dumps({"elections": rows}, ensure_ascii=False), content_type="application/json"))
 
 
-@router.get("/elections/{slug}", url_name="results_election", summary="An election's results snapshot")
+@router.get(
+    "/elections/{slug}",
+    response={200: dict[str, Any], **VERSIONED},
+    url_name="results_election",
+    summary="An election's results snapshot",
+)
 def get_election(request: HttpRequest, slug: str) -> HttpResponse:
     """The whole snapshot: per contest, district and station, with its version (also the ETag)."""
     snapshot = _snapshot(slug)
     return _versioned(request, snapshot, snapshot)
 
 
-@router.get("/elections/{slug}/contests/{contest_slug}", url_name="results_contest", summary="One contest's results")
+@router.get(
+    "/elections/{slug}/contests/{contest_slug}",
+    response={200: ContestResultsOut, **VERSIONED},
+    url_name="results_contest",
+    summary="One contest's results",
+)
 def get_contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
     """One contest of the snapshot, with the version it comes from."""
     snapshot = _snapshot(slug)
@@ -103,7 +151,12 @@ def get_contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpRespo
     return _versioned(request, snapshot, {"version": snapshot["version"], "contest": contest})
 
 
-@router.get("/elections/{slug}/stations/{code}", url_name="results_station", summary="One polling station's results")
+@router.get(
+    "/elections/{slug}/stations/{code}",
+    response={200: StationResultsOut, **VERSIONED},
+    url_name="results_station",
+    summary="One polling station's results",
+)
 def get_station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """A polling station and its result in each contest (quarantined results say so and why)."""
     snapshot = _snapshot(slug)
@@ -170,7 +223,13 @@ def stations_csv(snapshot: Snapshot) -> str:
     return out.getvalue()
 
 
-@router.get("/elections/{slug}/stations.csv", url_name="results_stations_csv", summary="Station results as CSV")
+@router.get(
+    "/elections/{slug}/stations.csv",
+    response=VERSIONED,
+    openapi_extra=CSV_ANSWER,
+    url_name="results_stations_csv",
+    summary="Station results as CSV",
+)
 def get_stations_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """Station results as CSV; cells that a spreadsheet would run as formulas are escaped."""
     snapshot = _snapshot(slug)
@@ -183,7 +242,12 @@ def get_stations_csv(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@router.get("/elections/{slug}/nist.json", url_name="results_nist", summary="NIST SP 1500-100 election results")
+@router.get(
+    "/elections/{slug}/nist.json",
+    response={200: dict[str, Any], **VERSIONED},
+    url_name="results_nist",
+    summary="NIST SP 1500-100 election results",
+)
 def get_nist(request: HttpRequest, slug: str) -> HttpResponse:
     """The results in the NIST SP 1500-100 (Election Results Common Data Format, v2) JSON form."""
     snapshot = _snapshot(slug)

@@ -24,18 +24,25 @@ from votetracker import metrics
 # About five seconds of continuous updates at the default broadcast interval.
 MAX_UNACKNOWLEDGED = 20
 SLOW_VIEWER_CLOSE_CODE = 4008
-# Viewers only ever send a short acknowledgement; anything larger is not from the page and ends the connection.
+# Viewers only ever send a short acknowledgement, one per update; anything else is not from the page and ends the
+# connection: larger (1009), binary (1003), not an acknowledgement, or far more messages than updates sent (1008).
 MAX_VIEWER_MESSAGE = 64
 MESSAGE_TOO_BIG_CLOSE_CODE = 1009
+UNSUPPORTED_DATA_CLOSE_CODE = 1003
+POLICY_VIOLATION_CLOSE_CODE = 1008
+# Acknowledgements a viewer may send beyond one per update (a page resent after a reconnect, a duplicate).
+SPARE_ACKNOWLEDGEMENTS = 10
 
 
 class ResultsConsumer(AsyncWebsocketConsumer):
-    """One public viewer of an election's results. Sends only; anything the viewer sends is ignored."""
+    """One public viewer of an election's results. Sends updates; takes only their acknowledgements."""
 
     election_id: int | None = None
     group: str = ""
     version: int = 0
     acknowledged: int = 0
+    updates_sent: int = 0
+    messages_received: int = 0
 
     async def connect(self) -> None:
         self.sent_since_ack: deque[int] = deque()
@@ -61,16 +68,19 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Take a viewer's acknowledgement; ignore anything else that is small, close on anything large."""
-        if bytes_data is not None or text_data is None or len(text_data) > MAX_VIEWER_MESSAGE:
+        """Take a viewer's acknowledgement; close the connection on anything else."""
+        self.messages_received += 1
+        if text_data is None:
+            await self.close(code=UNSUPPORTED_DATA_CLOSE_CODE)
+            return
+        if len(text_data) > MAX_VIEWER_MESSAGE:
             await self.close(code=MESSAGE_TOO_BIG_CLOSE_CODE)
             return
-        try:
-            acknowledged = json.loads(text_data).get("ack")
-        except (ValueError, AttributeError):
+        acknowledged = _acknowledged_version(text_data)
+        if acknowledged is None or self.messages_received > self.updates_sent + SPARE_ACKNOWLEDGEMENTS:
+            await self.close(code=POLICY_VIOLATION_CLOSE_CODE)
             return
-        if isinstance(acknowledged, int) and not isinstance(acknowledged, bool):
-            self.acknowledged = max(self.acknowledged, min(acknowledged, self.version))
+        self.acknowledged = max(self.acknowledged, min(acknowledged, self.version))
 
     async def results_update(self, message: dict[str, Any]) -> None:
         """Forward a broadcast frame unless this viewer already has that version or a newer one."""
@@ -82,6 +92,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.close(code=SLOW_VIEWER_CLOSE_CODE)
             return
         self.version = version
+        self.updates_sent += 1
         self.sent_since_ack.append(version)
         await self.send(text_data=message["frame"])
 
@@ -99,3 +110,15 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.results_update(message)
             return
         await super().dispatch(message)
+
+
+def _acknowledged_version(text: str) -> int | None:
+    """The version in ``{"ack": <version>}``, or None when the text is anything else."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    acknowledged = message.get("ack") if isinstance(message, dict) else None
+    if isinstance(acknowledged, int) and not isinstance(acknowledged, bool):
+        return acknowledged
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.core.validators import slug_re
 from django.db.models import QuerySet
 
 from elections.models import Election
@@ -18,12 +19,19 @@ def get_results_snapshot(*, election: Election) -> Snapshot:
     return rebuild_snapshot(election=election)
 
 
+SLUG_MAX_LENGTH = Election._meta.get_field("slug").max_length or 0
+
+
 def get_public_snapshot(*, slug: str) -> Snapshot | None:
     """The snapshot of the election ``slug`` if its results are public, else None. A cache hit costs no query.
 
     When a change was noted long after this snapshot was counted, its refresh was lost (the process died): ask for
     one (coalesced like any other, so a crowd of readers causes one recount) and serve the newest there is.
     """
+    if len(slug) > SLUG_MAX_LENGTH or not slug_re.fullmatch(slug):
+        # No election has such a slug; asking would make a cache key too long for some caches, or a query
+        # PostgreSQL refuses (a NUL character).
+        return None
     found = cache.get_many([snapshot_key(slug), changed_key(slug)])
     snapshot: Snapshot | None = found.get(snapshot_key(slug))
     if snapshot is not None and is_stale(snapshot, found.get(changed_key(slug))):
