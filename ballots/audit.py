@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,8 @@ from ballots.models import AuditEvent
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
 AUDIT_CHAIN_LOCK_ID = 0x766F7465
+# Events of the innermost ``appended_at_end`` block, written when it ends; None outside one.
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_pending", default=None)
 
 
 def to_json_value(value: Any) -> Any:
@@ -46,12 +50,58 @@ def compute_event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(event.prev_hash.encode() + _canonical_payload(event)).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialise appends so the chain stays one line even under concurrent writers."""
+def _append(event: AuditEvent) -> None:
+    """Chain ``event`` to the last one and insert it; the chain stays one line under concurrent writers.
+
+    On PostgreSQL one call of ``ballots_auditevent_append`` (migration 0007) takes the chain's lock, reads the last
+    hash, hashes and inserts: one round trip, so writers wait for each other as briefly as possible. The lock is held
+    until commit, so ids follow commit order. SQLite transactions start IMMEDIATE (see settings), which already
+    serialises writers.
+    """
     if connection.vendor == "postgresql":
+        payload = _canonical_payload(event)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
-    # SQLite transactions start IMMEDIATE (see settings), which already serialises writers.
+            cursor.execute(
+                "SELECT event_id, event_prev_hash, event_hash FROM ballots_auditevent_append("
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)",
+                [
+                    event.at,
+                    event.actor_id,
+                    event.actor_name,
+                    event.client_address,
+                    event.action,
+                    event.object_type,
+                    event.object_id,
+                    event.object_repr,
+                    event.election_id,
+                    None if event.before is None else json.dumps(event.before),
+                    None if event.after is None else json.dumps(event.after),
+                    event.idempotency_key,
+                    payload,
+                ],
+            )
+            row = cursor.fetchone()
+        event.pk, event.prev_hash, event.hash = row
+        event._state.adding, event._state.db = False, connection.alias
+        return
+    event.prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    event.hash = compute_event_hash(event)
+    event.save(force_insert=True)
+
+
+@contextmanager
+def appended_at_end() -> Iterator[None]:
+    """Hold back the events recorded inside this block and append them when it ends without an error, so that the
+    chain's lock is taken at the end of the transaction and held only until its commit. Use it as the last thing
+    inside the transaction's ``atomic`` block; an error discards the held events with the rest of the block."""
+    held: list[AuditEvent] = []
+    token = _pending.set(held)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    for event in held:
+        _append(event)
 
 
 def record_audit_event(
@@ -68,8 +118,6 @@ def record_audit_event(
     """Append one event to the audit log. Must run inside the transaction that makes the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_audit_event must be called inside the transaction that makes the change")
-    _lock_chain()
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     user = actor if isinstance(actor, User) else None
     event = AuditEvent(
         at=timezone.now(),
@@ -84,10 +132,12 @@ def record_audit_event(
         before=to_json_value(before) if before is not None else None,
         after=to_json_value(after) if after is not None else None,
         idempotency_key=idempotency_key,
-        prev_hash=last or GENESIS_HASH,
     )
-    event.hash = compute_event_hash(event)
-    event.save(force_insert=True)
+    held = _pending.get()
+    if held is not None:
+        held.append(event)
+    else:
+        _append(event)
     return event
 
 

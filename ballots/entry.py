@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from ballots.audit import record_audit_event
@@ -33,13 +33,29 @@ def require_user(actor: Actor) -> User:
 def lock_station(station: PollingStation, actor: Actor) -> tuple[User, PollingStation]:
     """Check ``actor`` may work on ``station`` and lock it, so entries for one station are made one at a time."""
     user = require_user(actor)
-    if not list_stations_for_user(user).filter(pk=station.pk).exists():
+    if not is_official(user) and not list_stations_for_user(user).filter(pk=station.pk).exists():
         raise NotAllowed(
             _("You are not assigned to polling station %(code)s.") % {"code": station.code},
             details={"field": "station"},
         )
-    locked = PollingStation.objects.select_for_update().select_related("election", "district").get(pk=station.pk)
+    _share_election(station.election_id)
+    # Only the station's own row: a plain FOR UPDATE over the join would lock the election row too and so make every
+    # entry of the election wait for every other. NO KEY: rows that merely reference the station are not held up.
+    locked = (
+        PollingStation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("election", "district")
+        .get(pk=station.pk)
+    )
     return user, locked
+
+
+def _share_election(election_id: int) -> None:
+    """Hold the election row in share mode until commit, before its status is read: entries run side by side, and
+    a status change (which locks the row for update) waits for them, so no entry commits after its election closed.
+    SQLite needs nothing: its writers already run one at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM elections_election WHERE id = %s FOR SHARE", [election_id])
 
 
 def supervises(user: User, station: PollingStation) -> bool:

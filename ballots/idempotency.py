@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ballots.audit import appended_at_end
 from ballots.models import IdempotencyRecord
 from votetracker.errors import EntryRejected
 
@@ -85,12 +86,10 @@ def run_idempotently(
     """
     require_valid_key(key)
     fingerprint = fingerprint_request(operation, fingerprint_payload)
-    existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
-    if existing is not None:
-        return _replay(existing, operation=operation, fingerprint=fingerprint, load=load)
     try:
         with transaction.atomic():
-            # Claim the key first: a concurrent request with it waits on the unique index, then fails to insert.
+            # Claim the key first: a replay fails to insert, and a concurrent request with the key waits on the unique
+            # index until the first commits, then fails to insert; both then answer from the stored record.
             record = IdempotencyRecord.objects.create(
                 actor=actor,
                 key=key,
@@ -100,10 +99,12 @@ def run_idempotently(
                 response_body={},
                 created_at=timezone.now(),
             )
-            obj, status, body = perform()
-            record.response_status = status
-            record.response_body = body
-            record.save(update_fields=["response_status", "response_body"])
+            # The audit events go in last, so the chain's lock is held only from there to the commit.
+            with appended_at_end():
+                obj, status, body = perform()
+                record.response_status = status
+                record.response_body = body
+                record.save(update_fields=["response_status", "response_body"])
     except IntegrityError as error:
         existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
         if existing is not None:

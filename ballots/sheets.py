@@ -98,7 +98,12 @@ def validate_sheet_numbers(
 
 
 def _numbers_of(sheet: TallySheet) -> SheetNumbers:
-    return sheet.ballots_cast, sheet.blank, sheet.invalid, dict(sheet.votes.values_list("candidate_id", "votes"))
+    # A version's votes never change once written, so they are read at most once per object.
+    votes: dict[int, int] | None = getattr(sheet, "_votes", None)
+    if votes is None:
+        votes = dict(sheet.votes.values_list("candidate_id", "votes"))
+        sheet._votes = votes  # type: ignore[attr-defined]
+    return sheet.ballots_cast, sheet.blank, sheet.invalid, dict(votes)
 
 
 def snapshot_sheet(sheet: TallySheet) -> dict[str, Any]:
@@ -142,6 +147,7 @@ def create_sheet(
     TallySheetVote.objects.bulk_create(
         [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(votes.items())]
     )
+    sheet._votes = dict(votes)  # type: ignore[attr-defined]
     return sheet
 
 
@@ -178,13 +184,22 @@ def audit_sheet(
 
 
 def cross_check_station(
-    *, station: PollingStation, contest: Contest, user: User, client_address: str | None, idempotency_key: str
+    *,
+    station: PollingStation,
+    contest: Contest,
+    user: User,
+    client_address: str | None,
+    idempotency_key: str,
+    current: TallySheet | None = None,
 ) -> None:
     """Where an election counts both ways, quarantine a sheet that differs from the completed ballots (and release
-    one that this check quarantined once they agree)."""
+    one that this check quarantined once they agree). ``current``: the station's current sheet when the caller has
+    it in hand; it is then updated in place."""
     if station.election.counting_method != Election.CountingMethod.BOTH:
         return
-    sheet = TallySheet.objects.filter(station=station, contest=contest, status__in=TallySheet.CURRENT_STATUSES).first()
+    sheet = current or (
+        TallySheet.objects.filter(station=station, contest=contest, status__in=TallySheet.CURRENT_STATUSES).first()
+    )
     if sheet is None or not is_count_complete(station=station, contest=contest):
         return
     names = dict(contest.candidates.values_list("pk", "name_en"))
@@ -298,8 +313,8 @@ def submit_tally_sheet(
                 user=user,
                 client_address=client_address,
                 idempotency_key=idempotency_key,
+                current=sheet,
             )
-            sheet.refresh_from_db()
         return sheet, 201, sheet_body(sheet, replaced)
 
     payload = {

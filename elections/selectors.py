@@ -22,9 +22,15 @@ def list_elections_for_home() -> QuerySet[Election]:
 
 
 def is_official(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` is an official. Kept on the user object, as Django keeps permissions: one request asks this
+    several times (may enter, may correct), and its user object lives only as long as the request."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name=OFFICIALS_GROUP).exists()
+    cached: bool | None = getattr(user, "_votetracker_is_official", None)
+    if cached is None:
+        cached = user.is_superuser or user.groups.filter(name=OFFICIALS_GROUP).exists()
+        user._votetracker_is_official = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def list_district_ids_under(district_ids: set[int]) -> set[int]:

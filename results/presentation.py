@@ -49,9 +49,15 @@ class Lookup:
         self.districts = {d["id"]: d for d in snapshot["districts"]}
         self.parties = {p["id"]: p for p in snapshot["parties"]}
         self.contests = {c["slug"]: c for c in snapshot["contests"]}
+        self._station_urls: dict[int, str] = {}
 
     def station_url(self, station_id: int) -> str:
-        return reverse("results:station", args=[self.slug, self.stations[station_id]["code"]])
+        # Each contest's map links every station; reversing is a large part of rendering a broadcast.
+        url = self._station_urls.get(station_id)
+        if url is None:
+            url = reverse("results:station", args=[self.slug, self.stations[station_id]["code"]])
+            self._station_urls[station_id] = url
+        return url
 
     def district_url(self, district_id: int) -> str:
         return reverse("results:district", args=[self.slug, self.districts[district_id]["code"]])

@@ -36,6 +36,14 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_TIMEOUT = 600
 # A trailing broadcast that cannot take the gate this many times in a row gives up (the cache is down).
 MAX_GATE_ATTEMPTS = 40
+# Refreshes of one election start at least this many times their own last duration apart, so that under an entry
+# peak recounting takes at most about a third of the process and the entries keep the rest.
+RECOUNT_SPACING = 3.0
+# ...but never further apart than this, so that an accepted entry still reaches the pages within a second.
+MAX_REFRESH_WINDOW = 0.5
+# How long the last recount and broadcast of each election took in this process (wall clock, so a busy process
+# spaces its refreshes further apart).
+_last_refresh_seconds: dict[int, float] = {}
 
 
 def snapshot_key(slug: str) -> str:
@@ -67,6 +75,13 @@ def viewer_language(requested: str) -> str:
 
 def broadcast_interval() -> float:
     return float(getattr(settings, "RESULTS_BROADCAST_INTERVAL", 0.25))
+
+
+def refresh_window(election_id: int) -> float:
+    """The gate's length for ``election_id``: the broadcast interval, longer (up to ``MAX_REFRESH_WINDOW``) while a
+    refresh costs more than a third of it."""
+    spaced = RECOUNT_SPACING * _last_refresh_seconds.get(election_id, 0.0)
+    return max(broadcast_interval(), min(spaced, MAX_REFRESH_WINDOW))
 
 
 def stale_after() -> float:
@@ -128,28 +143,34 @@ def rebuild_snapshot(*, election: Election) -> Snapshot:
 def refresh_tallies(*, election_id: int) -> None:
     """Bring ``election_id``'s served results up to date after a commit: recount, store, broadcast (coalesced).
 
-    The first refresh of a window recounts and broadcasts at once; the others only make sure this process recounts
-    once more when the window ends, so a burst of commits costs two recounts, not one per commit, and the entries
-    are not slowed by recounts they do not need. Runs after commit; a failure here is logged and never undoes or fails
-    the entry that triggered it (the next read rebuilds from the database).
+    The first refresh of a window recounts and broadcasts at once (under an ASGI server in a worker thread, not the
+    request's); the others only make sure this process recounts once more when the window ends, so a burst of commits
+    costs two recounts, not one per commit, and the entries are not slowed by recounts they do not need. Runs after
+    commit; a failure here is logged and never undoes or fails the entry that triggered it (the next read rebuilds
+    from the database).
     """
-    interval = broadcast_interval()
-    if interval > 0 and not cache.add(_gate_key(election_id), 1, interval):
+    interval = refresh_window(election_id)
+    if broadcast_interval() > 0 and not cache.add(_gate_key(election_id), 1, interval):
         _trailing.schedule(election_id=election_id, delay=interval)
         return
-    recount_and_send(election_id=election_id)
+    if not _trailing.start_soon(election_id=election_id):
+        recount_and_send(election_id=election_id)
 
 
 def recount_and_send(*, election_id: int) -> None:
     """Recount, store the new snapshot, and send it to the election's viewers when its results are public."""
+    started = time.monotonic()
     try:
         snapshot = store_snapshot(election_id=election_id)
     except DatabaseError:
         logger.exception("Could not recount election %s; the cached results may be stale", election_id)
         return
-    if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
-        return
-    broadcast_snapshot(snapshot)
+    try:
+        if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
+            return
+        broadcast_snapshot(snapshot)
+    finally:
+        _last_refresh_seconds[election_id] = time.monotonic() - started
 
 
 def broadcast_snapshot(snapshot: Snapshot) -> bool:
@@ -180,14 +201,41 @@ class TrailingRefreshes:
         self._pending: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
 
+    @staticmethod
+    def _server_loop() -> asyncio.AbstractEventLoop | None:
+        loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        return loop if loop is not None and loop.is_running() else None
+
+    def start_soon(self, *, election_id: int) -> bool:
+        """Under an ASGI server, recount and send in a worker thread now rather than in the request's thread, so the
+        entry is answered without waiting for the recount; False elsewhere (the caller then does it itself)."""
+        loop = self._server_loop()
+        if loop is None:
+            return False
+
+        def start() -> None:
+            runner = sync_to_async(self.recount_in_thread, thread_sensitive=False)
+            task = asyncio.ensure_future(runner(election_id=election_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        loop.call_soon_threadsafe(start)
+        return True
+
+    def recount_in_thread(self, *, election_id: int) -> None:
+        try:
+            recount_and_send(election_id=election_id)
+        finally:
+            close_old_connections()
+
     def schedule(self, *, election_id: int, delay: float, attempt: int = 0) -> None:
         with self._lock:
             if election_id in self._pending:
                 # One is already waiting; it recounts after this commit too.
                 return
             self._pending.add(election_id)
-        loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-        if loop is not None and loop.is_running():
+        loop = self._server_loop()
+        if loop is not None:
             # Under an ASGI server: fire on its event loop, so an in-process channel layer is used from its own loop.
             def start() -> None:
                 runner = sync_to_async(self.fire_in_thread, thread_sensitive=False)
@@ -214,7 +262,7 @@ class TrailingRefreshes:
         """Recount and send once the window is over; while another refresh holds the gate, wait one more window."""
         with self._lock:
             self._pending.discard(election_id)
-        interval = broadcast_interval()
+        interval = refresh_window(election_id)
         try:
             if attempt >= MAX_GATE_ATTEMPTS or cache.add(_gate_key(election_id), 1, interval):
                 recount_and_send(election_id=election_id)
