@@ -7,13 +7,14 @@ import json
 import os
 import platform
 import resource
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
-PACKAGES = ("Django", "channels", "channels-redis", "daphne", "Twisted", "websockets", "redis", "psycopg", "uvicorn")
+PACKAGES = (
+    "Django",
+    "channels",
+    "channels-redis",
+    "daphne",
+    "Twisted",
+    "websockets",
+    "redis",
+    "psycopg",
+    "uvicorn",
+    "granian",
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The server gets the first core, the load (clients, wrk) the second, where the machine has two.
 SERVER_CPUS = {0}
@@ -67,7 +79,10 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    status = ""
+    with suppress(OSError):  # A process that has just ended has none.
+        status = Path(f"/proc/{pid}/status").read_text()
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
@@ -103,6 +118,15 @@ class Server:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def children(self) -> list[int]:
+        with suppress(OSError):
+            return [int(pid) for pid in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        return []
+
+    def worker_pid(self) -> int:
+        """The process that serves: the server itself, or the worker it forked (granian), the largest by memory."""
+        return max([self.pid, *self.children()], key=rss_kib)
+
 
 def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
@@ -116,25 +140,69 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: fl
             time.sleep(0.2)
 
 
-@contextmanager
-def daphne(env: dict[str, str], *, cpus: set[int] | None = SERVER_CPUS) -> Iterator[Server]:
-    """A daphne process serving the benchmark's ASGI application on a free port of 127.0.0.1."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own daphne, fixed arguments
-        [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "bench.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+# The ASGI servers the benchmarks can run VoteTracker under; daphne is the one production uses.
+SERVER_KINDS = ("daphne", "uvicorn", "granian")
+
+
+def server_command(kind: str, port: int) -> list[str]:
+    """One process serving the benchmark's ASGI application on ``port``, each server with its defaults otherwise
+    (one worker, no access log)."""
+    if kind == "daphne":
+        return [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "bench.asgi:application"]
+    if kind == "uvicorn":
+        # As the image runs it (Dockerfile), less the proxy headers.
+        return [str(BIN / "uvicorn"), "bench.asgi:application", "--host", HOST, "--port", str(port), "--lifespan",
+                "off", "--ws", "websockets-sansio", "--ws-max-size", "65536", "--timeout-graceful-shutdown", "25",
+                "--no-server-header", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    if kind == "granian":
+        # asginl: ASGI without lifespan events, which channels' router does not handle.
+        return [str(BIN / "granian"), "--interface", "asginl", "--host", HOST, "--port", str(port), "--workers", "1",
+                "--no-access-log", "--log-level", "warning", "bench.asgi:application"]  # fmt: skip
+    raise ValueError(f"unknown ASGI server {kind!r}")
+
+
+def start_server(env: dict[str, str], *, kind: str, port: int, cpus: set[int] | None) -> Server:
+    """Start an ASGI server on ``port`` and return it once it answers ``/healthz``."""
+    process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+        server_command(kind, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     if cpus:
         pin(process.pid, cpus)
     server = Server(process, port)
     try:
         wait_until_answering(f"{server.base}/healthz", process)
+    except BaseException:
+        stop(process)
+        raise
+    for child in server.children() if cpus else []:
+        pin(child, cpus or set())
+    return server
+
+
+@contextmanager
+def app_server(
+    env: dict[str, str], *, kind: str = "daphne", cpus: set[int] | None = SERVER_CPUS, port: int | None = None
+) -> Iterator[Server]:
+    """An ASGI server (``kind``) serving the benchmark's application on a free port of 127.0.0.1."""
+    server = start_server(env, kind=kind, port=port or free_port(), cpus=cpus)
+    try:
         yield server
     finally:
-        stop(process)
+        stop_server(server)
+
+
+def stop_server(server: Server) -> None:
+    """Stop a server and any worker it forked: granian's worker outlives its parent's SIGTERM."""
+    children = server.children()
+    stop(server.process)
+    for pid in children:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def daphne(env: dict[str, str], *, cpus: set[int] | None = SERVER_CPUS) -> AbstractContextManager[Server]:
+    """A daphne process serving the benchmark's ASGI application on a free port of 127.0.0.1."""
+    return app_server(env, kind="daphne", cpus=cpus)
 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:

@@ -4,17 +4,13 @@ rate from real entries sent to a second daphne process (server mode: both on Pos
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from contextlib import ExitStack
 
 from bench.common import (
     BIN,
@@ -23,164 +19,49 @@ from bench.common import (
     ROOT,
     SERVER_CPUS,
     Result,
+    app_server,
     cpu_seconds,
-    daphne,
     free_port,
-    percentile,
     pin,
     rss_kib,
     stop,
 )
 from bench.feed import Client, Feeder
-from bench.prepare import results_version
+from bench.live import Viewers, Window, served_version, window_from
 
 SETTLE_SECONDS = 3.0
 
 
-@dataclass
-class Window:
-    """What one side measured while its viewers were connected."""
-
-    connected: int
-    failed: int
-    connect_seconds: float
-    rss_before_kib: int
-    rss_after_kib: int
-    cpu_seconds: float
-    seconds: float
-    deliveries: int
-    lost: int
-    latencies: list[float]
-    latencies_from_entry: list[float]
-    frame_bytes: int
-    closed_early: dict[str, int]
-    updates: int
-
-    def figures(self) -> dict[str, Any]:
-        per_delivery = self.cpu_seconds / self.deliveries * 1e6 if self.deliveries else None
-        return {
-            "viewers": self.connected,
-            "failed_to_connect": self.failed,
-            "connect_seconds": round(self.connect_seconds, 2),
-            "updates": self.updates,
-            "frame_bytes": self.frame_bytes,
-            "rss_per_connection_kib": (self.rss_after_kib - self.rss_before_kib) / self.connected
-            if self.connected
-            else None,
-            "p50_ms": _ms(percentile(self.latencies, 50)),
-            "p99_ms": _ms(percentile(self.latencies, 99)),
-            "p50_from_entry_ms": _ms(percentile(self.latencies_from_entry, 50)),
-            "p99_from_entry_ms": _ms(percentile(self.latencies_from_entry, 99)),
-            "deliveries": self.deliveries,
-            "deliveries_per_s": self.deliveries / self.seconds if self.seconds else None,
-            "lost": self.lost,
-            "server_cpu_percent": 100 * self.cpu_seconds / self.seconds if self.seconds else None,
-            "server_cpu_us_per_delivery": per_delivery,
-            "closed_early": self.closed_early,
-        }
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds * 1000
-
-
-class Viewers:
-    """The client process, pinned to the load's core."""
-
-    def __init__(self, url: str, viewers: int, max_seconds: float) -> None:
-        self.out = Path(tempfile.mkstemp(prefix="bench-viewers-", suffix=".json")[1])
-        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "bench.viewers", "--url", url, "--viewers", str(viewers), "--out", str(self.out),
-             "--max-seconds", str(max_seconds)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        pin(self.process.pid, CLIENT_CPUS)
-
-    def ready(self) -> None:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("ready"):
-            raise RuntimeError(f"the viewers did not connect: {line!r}")
-
-    def finish(self) -> dict[str, Any]:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGUSR1)
-        try:
-            self.process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            stop(self.process)
-        report: dict[str, Any] = json.loads(self.out.read_text())
-        self.out.unlink(missing_ok=True)
-        return report
-
-
-def _window(
-    report: dict[str, Any],
-    *,
-    rss: tuple[int, int],
-    cpu: float,
-    seconds: float,
-    updates: int,
-    entry_times: dict[int, float] | None = None,
-    expected: set[int] | None = None,
-) -> Window:
-    newest_hello = int(report["newest_hello"])
-    latencies: list[float] = []
-    from_entry: list[float] = []
-    deliveries = 0
-    delivered: set[int] = set()
-    coalesced: set[int] = set()
-    for key, seen in report["versions"].items():
-        version = int(key)
-        if version <= newest_hello:
-            continue
-        delivered.add(version)
-        coalesced.update(range(int(seen["previous"]) + 1, version))
-        deliveries += len(seen["receipts"])
-        latencies.extend(at - seen["stamped"] for at in seen["receipts"])
-        if entry_times and version in entry_times:
-            from_entry.extend(at - entry_times[version] for at in seen["receipts"])
-    lost = int(report["lost"])
-    if expected is not None:
-        # A version that was committed, not left out by coalescing, yet reached nobody, was lost by everyone.
-        lost += len(expected - delivered - coalesced) * int(report["connected"])
-    return Window(
-        connected=int(report["connected"]),
-        failed=int(report["failed"]),
-        connect_seconds=float(report["connect_seconds"]),
-        rss_before_kib=rss[0],
-        rss_after_kib=rss[1],
-        cpu_seconds=cpu,
-        seconds=seconds,
-        deliveries=deliveries,
-        lost=lost,
-        latencies=latencies,
-        latencies_from_entry=from_entry,
-        frame_bytes=int(report["frame_bytes"]),
-        closed_early=dict(report["closed_early"]),
-        updates=updates,
-    )
-
-
 def measure_votetracker(
-    env: dict[str, str], feeder: Feeder, *, viewers: int, updates: int, rate: float
+    env: dict[str, str],
+    feeder: Feeder,
+    *,
+    viewers: int,
+    updates: int,
+    rate: float,
+    kind: str = "daphne",
+    single: bool = False,
 ) -> tuple[Window, list[int]]:
+    """Viewers on one server of ``kind``; entries through a second one, or the same one when ``single`` (the
+    embedded mode, where only the viewers' own process can tell them). Versions are read from the entry side: the
+    viewers' server may be too busy to answer in time."""
     election = feeder.election
-    with daphne(env, cpus=SERVER_CPUS) as live, daphne(env, cpus=CLIENT_CPUS) as entry:
+    with ExitStack() as servers:
+        live = servers.enter_context(app_server(env, kind=kind, cpus=SERVER_CPUS))
+        entry = live if single else servers.enter_context(app_server(env, kind=kind, cpus=CLIENT_CPUS))
         with urllib.request.urlopen(f"{live.base}/results/{election.slug}/", timeout=30):  # noqa: S310 - local
             pass
-        rss_before = rss_kib(live.pid)
+        pid = live.worker_pid()
+        rss_before = rss_kib(pid)
         url = f"ws://{HOST}:{live.port}/ws/results/{election.slug}/"
         client = Viewers(url, viewers, max_seconds=120 + updates / rate + viewers / 50)
         try:
             client.ready()
             time.sleep(1.0)
-            rss_after = rss_kib(live.pid)
-            first = results_version(election.election_id)
+            rss_after = rss_kib(pid)
+            first = served_version(entry.base, election.slug)
             poster = Client(feeder, entry.port, seed=viewers)
-            cpu_before, started = cpu_seconds(live.pid), time.monotonic()
+            cpu_before, started = cpu_seconds(pid), time.monotonic()
             entry_times: dict[int, float] = {}
             statuses: list[int] = []
             for index in range(updates):
@@ -191,11 +72,11 @@ def measure_votetracker(
                 entry_times[first + index + 1] = sent.started
             poster.close()
             time.sleep(max(0.0, started + updates / rate + SETTLE_SECONDS - time.monotonic()))
-            cpu_after, seconds = cpu_seconds(live.pid), time.monotonic() - started
-            last = results_version(election.election_id)
+            cpu_after, seconds = cpu_seconds(pid), time.monotonic() - started
+            last = served_version(entry.base, election.slug)
         finally:
             report = client.finish()
-    window = _window(
+    window = window_from(
         report,
         rss=(rss_before, rss_after),
         cpu=cpu_after - cpu_before,
@@ -234,17 +115,29 @@ def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int) -
             report = client.finish()
     finally:
         stop(server)
-    return _window(report, rss=(rss_before, rss_after), cpu=cpu_after - cpu_before, seconds=seconds, updates=updates)
+    return window_from(
+        report, rss=(rss_before, rss_after), cpu=cpu_after - cpu_before, seconds=seconds, updates=updates
+    )
 
 
-def run(env: dict[str, str], feeder: Feeder, *, viewers: int, updates: int, rate: float = 2.0) -> Result:
+def run(
+    env: dict[str, str],
+    feeder: Feeder,
+    *,
+    viewers: int,
+    updates: int,
+    rate: float = 2.0,
+    single: bool = False,
+    name: str = "",
+    mode: str = "server (2 daphne on PostgreSQL+Redis)",
+) -> Result:
     result = Result(
-        f"fanout-{viewers}",
-        {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": "server (2 daphne on PostgreSQL+Redis)",
+        name or f"fanout-{viewers}",
+        {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": mode,
          "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS), "daphne": str(BIN / "daphne"),
          "pid": os.getpid()},
     )  # fmt: skip
-    app, statuses = measure_votetracker(env, feeder, viewers=viewers, updates=updates, rate=rate)
+    app, statuses = measure_votetracker(env, feeder, viewers=viewers, updates=updates, rate=rate, single=single)
     bare = measure_bare(viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300))
     a, b = app.figures(), bare.figures()
     result.details = {"votetracker": a, "bare_websockets": b, "entry_statuses": statuses}

@@ -21,6 +21,7 @@ class Sent:
     started: float
     seconds: float
     status: int
+    answer: bytes = b""
 
 
 class Feeder:
@@ -59,13 +60,13 @@ class Client:
         try:
             self.connection.request("POST", PATH, body=body, headers=headers)
             response = self.connection.getresponse()
-            response.read()
+            answer = response.read()
             status = response.status
         except (OSError, http.client.HTTPException):
             self.connection.close()
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            status = 0
-        return Sent(started, time.time() - started, status)
+            status, answer = 0, b""
+        return Sent(started, time.time() - started, status, answer)
 
     def close(self) -> None:
         self.connection.close()

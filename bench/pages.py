@@ -10,7 +10,7 @@ import subprocess
 import urllib.request
 from dataclasses import dataclass
 
-from bench.common import CLIENT_CPUS, SERVER_CPUS, Result, daphne
+from bench.common import CLIENT_CPUS, SERVER_CPUS, Result, app_server
 from bench.prepare import Election
 
 CONNECTIONS = 64
@@ -80,13 +80,15 @@ def count_queries(paths: dict[str, tuple[str, dict[str, str]]]) -> dict[str, int
     return counts
 
 
-def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
+def measure(
+    env: dict[str, str], election: Election, *, seconds: float, kind: str = "daphne", baselines: bool = True
+) -> tuple[dict[str, tuple[str, dict[str, str], int]], dict[str, tuple[Load, Load | None]]]:
+    """The cases (path, headers, bytes) and each one's load under a server of ``kind``, with the same-size baseline
+    view next to it unless ``baselines`` is off."""
     slug = election.slug
     overview_path = f"/results/{slug}/"
     snapshot_path = f"/api/v1/results/elections/{slug}"
-    result = Result("pages", {"connections": CONNECTIONS, "seconds_each": seconds, "server": "daphne, one process",
-                              "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS)})  # fmt: skip
-    with daphne(env, cpus=SERVER_CPUS) as server:
+    with app_server(env, kind=kind, cpus=SERVER_CPUS) as server:
         with urllib.request.urlopen(server.base + overview_path, timeout=30) as response:  # noqa: S310 - local
             overview_bytes = len(response.read())
         with urllib.request.urlopen(server.base + snapshot_path, timeout=30) as response:  # noqa: S310 - local
@@ -97,11 +99,19 @@ def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
             "JSON snapshot": (snapshot_path, {}, snapshot_bytes),
             "JSON snapshot 304": (snapshot_path, {"If-None-Match": etag}, 0),
         }
-        loads: dict[str, tuple[Load, Load]] = {}
+        loads: dict[str, tuple[Load, Load | None]] = {}
         for name, (path, headers, size) in cases.items():
             measured = wrk(server.base + path, seconds=seconds, headers=headers)
-            baseline = wrk(f"{server.base}/bench/bytes/{size}", seconds=seconds)
+            baseline = wrk(f"{server.base}/bench/bytes/{size}", seconds=seconds) if baselines else None
             loads[name] = (measured, baseline)
+    return cases, loads
+
+
+def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
+    result = Result("pages", {"connections": CONNECTIONS, "seconds_each": seconds, "server": "daphne, one process",
+                              "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS)})  # fmt: skip
+    cases, measured_loads = measure(env, election, seconds=seconds)
+    loads = {name: (m, b) for name, (m, b) in measured_loads.items() if b is not None}
     queries = count_queries({name: (path, headers) for name, (path, headers, _size) in cases.items()})
     for name, (measured, baseline) in loads.items():
         ratio = measured.requests_per_s / baseline.requests_per_s if baseline.requests_per_s else 0.0

@@ -15,24 +15,30 @@ from bench.prepare import environment, flush_redis, recreate_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vtbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
-SCENARIOS = ("fanout", "pages", "entry")
+SCENARIOS = ("fanout", "pages", "entry", "commit", "storm", "servers", "embedded")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds in all (for `make test`)")
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
-    parser.add_argument("--viewers", type=int, action="append", help="fan-out sizes (default 1000 and 5000)")
+    parser.add_argument("--viewers", type=int, action="append", help="fan-out sizes (default 1000, 5000, 10000)")
+    parser.add_argument("--crowd", type=int, default=5000, help="viewers in commit, storm, servers (default 5000)")
+    parser.add_argument("--embedded-viewers", type=int, default=1000, help="embedded fan-out size (default 1000)")
+    parser.add_argument("--storm-server", choices=("daphne", "uvicorn", "granian"), default="uvicorn",
+                        help="the server the storm restarts (default uvicorn, as the image runs it)")  # fmt: skip
     parser.add_argument("--updates", type=int, default=20, help="updates per fan-out run (default 20, at 2/s)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each HTTP load run (default 5)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
     args = parser.parse_args(argv)
     if args.smoke:
-        viewers, updates, seconds = [20], 4, 1.0
-        database_url = args.database_url.rsplit("/", 1)[0] + "/vtbench_smoke"
+        viewers, updates, seconds, crowd, embedded_viewers = [20], 4, 1.0, 20, 20
+        # The smoke's database is the benchmark's, suffixed: vtbench_smoke by default.
+        database_url = args.database_url + "_smoke"
     else:
-        viewers, updates, seconds = args.viewers or [1000, 5000], args.updates, args.seconds
+        viewers, updates, seconds = args.viewers or [1000, 5000, 10000], args.updates, args.seconds
+        crowd, embedded_viewers = args.crowd, args.embedded_viewers
         database_url = args.database_url
     scenarios = args.only or list(SCENARIOS)
 
@@ -46,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from bench import entry, fanout, pages
+    from bench import commit, embedded, entry, fanout, pages, servers, storm
     from bench.feed import Feeder
     from bench.prepare import seed
 
     election = seed()
     if args.smoke:
-        fanout.SETTLE_SECONDS = 1.0
+        fanout.SETTLE_SECONDS = commit.SETTLE_SECONDS = 1.0
     feeder = Feeder(election)
     info = machine()
     steps: list[tuple[str, Callable[[], Result]]] = []
@@ -63,10 +69,27 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(("pages", lambda: pages.run(env, election, seconds=seconds)))
     if "entry" in scenarios:
         steps.append(("entry", lambda: entry.run(env, feeder, seconds=seconds * 2, smoke=args.smoke)))
+    if "commit" in scenarios:
+        steps.append((f"commit-{crowd}", lambda: commit.run(env, feeder, viewers=crowd, seconds=seconds * 2)))
+    if "storm" in scenarios:
+        steps.append(
+            (f"storm-{crowd}", lambda: storm.run(env, feeder, viewers=crowd, kind=args.storm_server, smoke=args.smoke))
+        )
+    if "servers" in scenarios:
+        steps.append(
+            (
+                "asgi-servers",
+                lambda: servers.run(env, feeder, viewers=crowd, updates=updates, seconds=seconds, smoke=args.smoke),
+            )
+        )
+    if "embedded" in scenarios:
+        steps.append((f"fanout-embedded-{embedded_viewers}",
+                      lambda: embedded.run(env, viewers=embedded_viewers, updates=updates)))  # fmt: skip
     results: list[Result] = []
     failed: list[str] = []
     for name, step in steps:
         print(f"running {name} …", file=sys.stderr, flush=True)
+        step_started = time.monotonic()
         try:
             result = step()
         except Exception as error:  # noqa: BLE001 - one broken scenario must not hide the others' figures.
@@ -74,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(name)
             continue
         result.parameters["smoke"] = args.smoke
+        print(f"{name}: {time.monotonic() - step_started:.0f} s", file=sys.stderr, flush=True)
         result.write(info)
         results.append(result)
     print(summary_table(results))
