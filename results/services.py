@@ -17,6 +17,8 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -41,6 +43,8 @@ MAX_GATE_ATTEMPTS = 40
 RECOUNT_SPACING = 3.0
 # ...but never further apart than this, so that an accepted entry still reaches the pages within a second.
 MAX_REFRESH_WINDOW = 0.5
+# How long a broadcast may hold the election's broadcast lock, and how long another waits for it.
+BROADCAST_LOCK_SECONDS = 10
 # How long the last recount and broadcast of each election took in this process (wall clock, so a busy process
 # spaces its refreshes further apart).
 _last_refresh_seconds: dict[int, float] = {}
@@ -177,20 +181,44 @@ def broadcast_snapshot(snapshot: Snapshot) -> bool:
     """Send a just-counted snapshot to its election's viewers, unless a version at least as new already went out;
     False when nothing was sent."""
     election_id = int(snapshot["election"]["id"])
-    previous = int(cache.get(_sent_key(election_id)) or 0)
-    if previous >= snapshot["version"]:
-        return False
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        for language, message in frames.build_messages(snapshot).items():
-            async_to_sync(layer.group_send)(group_name(election_id, language), message)
+        with one_broadcast_at_a_time(election_id):
+            previous = int(cache.get(_sent_key(election_id)) or 0)
+            if previous >= snapshot["version"]:
+                return False
+            for language, message in frames.build_messages(snapshot).items():
+                async_to_sync(layer.group_send)(group_name(election_id, language), message)
+            cache.set(_sent_key(election_id), snapshot["version"], SNAPSHOT_TIMEOUT)
     except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
         logger.exception("Could not broadcast results of election %s", election_id)
         return False
-    cache.set(_sent_key(election_id), snapshot["version"], SNAPSHOT_TIMEOUT)
     return True
+
+
+_local_broadcast_locks: dict[int, threading.Lock] = {}
+_local_broadcast_locks_guard = threading.Lock()
+
+
+@contextmanager
+def one_broadcast_at_a_time(election_id: int) -> Iterator[None]:
+    """Broadcasts of one election go out one after another, in this process and (through Redis) across app nodes.
+
+    Each frame names the version it follows, read from what the last broadcast recorded; two broadcasts building
+    their frames at once would both name the same one, and every viewer would have to reload its page.
+    """
+    with _local_broadcast_locks_guard:
+        local = _local_broadcast_locks.setdefault(election_id, threading.Lock())
+    with local:
+        shared = getattr(cache, "lock", None)  # django-redis; the embedded mode is one process
+        if shared is None:
+            yield
+            return
+        with shared(f"results:broadcasting:{election_id}", timeout=BROADCAST_LOCK_SECONDS,
+                    blocking_timeout=BROADCAST_LOCK_SECONDS):  # fmt: skip
+            yield
 
 
 class TrailingRefreshes:
@@ -200,6 +228,8 @@ class TrailingRefreshes:
         self._lock = threading.Lock()
         self._pending: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
+        self._timers: dict[int, threading.Timer] = {}
+        self._flush_at_exit_registered = False
 
     @staticmethod
     def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -247,9 +277,31 @@ class TrailingRefreshes:
             loop.call_soon_threadsafe(loop.call_later, delay, start)
         else:
             timer = threading.Timer(delay, self.fire_in_thread, kwargs={"election_id": election_id, "attempt": attempt})
-            # Not a daemon: a command that exits within the window still recounts before the process ends.
-            timer.daemon = False
+            with self._lock:
+                self._timers[election_id] = timer
+            self._flush_before_exit()
             timer.start()
+
+    def _flush_before_exit(self) -> None:
+        """A command (no ASGI server) that exits within the window sends its last refresh before it goes.
+
+        A timer left to fire after the main thread ended would find the interpreter's thread pools shut down and
+        could not broadcast. Python runs these hooks before it shuts the pools down (the last registered first).
+        """
+        if self._flush_at_exit_registered:
+            return
+        try:
+            threading._register_atexit(self._fire_all_now)  # type: ignore[attr-defined]
+        except RuntimeError:  # already shutting down: the timer runs as before
+            return
+        self._flush_at_exit_registered = True
+
+    def _fire_all_now(self) -> None:
+        with self._lock:
+            timers, self._timers = self._timers, {}
+        for election_id, timer in timers.items():
+            timer.cancel()
+            self.fire_in_thread(election_id=election_id, attempt=MAX_GATE_ATTEMPTS)
 
     def fire_in_thread(self, *, election_id: int, attempt: int) -> None:
         # Outside a request nothing else gives the thread's database connection back to the pool.
@@ -262,6 +314,7 @@ class TrailingRefreshes:
         """Recount and send once the window is over; while another refresh holds the gate, wait one more window."""
         with self._lock:
             self._pending.discard(election_id)
+            self._timers.pop(election_id, None)
         interval = refresh_window(election_id)
         try:
             if attempt >= MAX_GATE_ATTEMPTS or cache.add(_gate_key(election_id), 1, interval):
