@@ -9,16 +9,19 @@ snapshot when it reconnects, so a stalled phone never makes the server hold an e
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from results.selectors import get_public_snapshot
-from results.services import group_name, viewer_language
+from results.services import group_name, last_broadcast_version, viewer_language
 from votetracker import metrics
 
 # About five seconds of continuous updates at the default broadcast interval.
@@ -34,6 +37,44 @@ POLICY_VIOLATION_CLOSE_CODE = 1008
 SPARE_ACKNOWLEDGEMENTS = 10
 
 
+# A new viewer needs the election's id and the version its frames will follow. The id of a public election is
+# remembered this long in the process (and found by one viewer at a time), so that a reconnect storm of thousands of
+# viewers after a restart reads the whole snapshot once, not once each on the database thread; the version is then
+# the last broadcast's, a few bytes read from the cache on any worker thread.
+START_MEMO_SECONDS = 5.0
+MAX_REMEMBERED_STARTS = 256
+_starts: dict[str, tuple[float, int]] = {}
+_start_locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+
+async def viewer_start(slug: str) -> tuple[int, int] | None:
+    """The election id and current version for a new viewer of ``slug``; None when its results are not public."""
+    if (start := await _remembered_start(slug)) is not None:
+        return start
+    key = (id(asyncio.get_running_loop()), slug)
+    if len(_start_locks) > MAX_REMEMBERED_STARTS:
+        _start_locks.clear()
+    async with _start_locks.setdefault(key, asyncio.Lock()):
+        if (start := await _remembered_start(slug)) is not None:
+            return start
+        # On a cache miss the snapshot is rebuilt from the database once, here, not per message.
+        snapshot = await database_sync_to_async(get_public_snapshot)(slug=slug)
+        if snapshot is None:
+            return None  # never remembered: any text can be asked for, and an election may be published any time
+        if len(_starts) > MAX_REMEMBERED_STARTS:
+            _starts.clear()
+        _starts[slug] = (time.monotonic() + START_MEMO_SECONDS, int(snapshot["election"]["id"]))
+        return int(snapshot["election"]["id"]), int(snapshot["version"])
+
+
+async def _remembered_start(slug: str) -> tuple[int, int] | None:
+    remembered = _starts.get(slug)
+    if remembered is None or remembered[0] <= time.monotonic():
+        return None
+    sent = await sync_to_async(last_broadcast_version, thread_sensitive=False)(election_id=remembered[1])
+    return (remembered[1], sent) if sent else None
+
+
 class ResultsConsumer(AsyncWebsocketConsumer):
     """One public viewer of an election's results. Sends updates; takes only their acknowledgements."""
 
@@ -46,14 +87,12 @@ class ResultsConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.sent_since_ack: deque[int] = deque()
-        slug = str(self.scope["url_route"]["kwargs"]["slug"])
-        # Usually a cache hit; on a miss the snapshot is rebuilt from the database once, here, not per message.
-        snapshot = await database_sync_to_async(get_public_snapshot)(slug=slug)
-        if snapshot is None:
+        start = await viewer_start(str(self.scope["url_route"]["kwargs"]["slug"]))
+        if start is None:
             await self.close(code=4404)
             return
-        self.election_id = int(snapshot["election"]["id"])
-        self.version = self.acknowledged = int(snapshot["version"])
+        self.election_id, self.version = start
+        self.acknowledged = self.version
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.group = group_name(self.election_id, viewer_language(query.get("lang", [""])[0]))
         if self.channel_layer is not None:

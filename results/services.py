@@ -114,6 +114,11 @@ def current_version(*, election_id: int) -> int:
     return ResultsVersion.objects.filter(election_id=election_id).values_list("version", flat=True).first() or 0
 
 
+def last_broadcast_version(*, election_id: int) -> int:
+    """The version the last broadcast of ``election_id`` carried (0 when none is known): what frames now follow."""
+    return int(cache.get(_sent_key(election_id)) or 0)
+
+
 def store_snapshot(*, election_id: int) -> Snapshot | None:
     """Recount the election under its version row's lock, number the result and put it in the cache.
 
