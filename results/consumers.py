@@ -57,14 +57,24 @@ async def viewer_start(slug: str) -> tuple[int, int] | None:
     async with _start_locks.setdefault(key, asyncio.Lock()):
         if (start := await _remembered_start(slug)) is not None:
             return start
-        # On a cache miss the snapshot is rebuilt from the database once, here, not per message.
-        snapshot = await database_sync_to_async(get_public_snapshot)(slug=slug)
-        if snapshot is None:
+        start = await database_sync_to_async(_read_start)(slug)
+        if start is None:
             return None  # never remembered: any text can be asked for, and an election may be published any time
         if len(_starts) > MAX_REMEMBERED_STARTS:
             _starts.clear()
-        _starts[slug] = (time.monotonic() + START_MEMO_SECONDS, int(snapshot["election"]["id"]))
-        return int(snapshot["election"]["id"]), int(snapshot["version"])
+        _starts[slug] = (time.monotonic() + START_MEMO_SECONDS, start[0])
+        return start
+
+
+def _read_start(slug: str) -> tuple[int, int] | None:
+    # On a cache miss the snapshot is rebuilt from the database once, here, not per message.
+    snapshot = get_public_snapshot(slug=slug)
+    if snapshot is None:
+        return None
+    election_id = int(snapshot["election"]["id"])
+    # Frames follow the last broadcast; a version counted but never broadcast (its broadcast was superseded, or the
+    # results were hidden then) is one no frame will name.
+    return election_id, last_broadcast_version(election_id=election_id) or int(snapshot["version"])
 
 
 async def _remembered_start(slug: str) -> tuple[int, int] | None:
