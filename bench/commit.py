@@ -1,7 +1,7 @@
 """Scenario 4, commit to screen under load: the entry load of scenario 3 (32 clients POSTing tally sheets through
-the API of one daphne, PostgreSQL) while N viewers watch on a second daphne (Redis pub/sub between them). For every
-accepted sheet: from its commit to each viewer's receipt of the first broadcast that holds it; at the end the served
-tallies must equal a recount (``manage.py verify_tallies``)."""
+the API of one app process, PostgreSQL) while N viewers watch on a second one (both uvicorn, as in production; Redis
+pub/sub between them). For every accepted sheet: from its commit to each viewer's receipt of the first broadcast
+that holds it; at the end the served tallies must equal a recount (``manage.py verify_tallies``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import HOST, SERVER_CPUS, Result, app_server, percentile
+from bench.common import HOST, PRODUCTION_SERVER, SERVER_CPUS, Result, app_server, percentile
 from bench.entry import Outcome, drive
 from bench.feed import Client, Feeder
 from bench.live import Viewers, forced_reloads, ms, wait_until_idle, wait_until_quiet, window_from
@@ -109,7 +109,7 @@ def screen_latencies(
 
 def run(env: dict[str, str], feeder: Feeder, *, viewers: int, seconds: float) -> Result:
     election = feeder.election
-    servers = "daphne (viewers, pinned) + daphne (entry, unpinned)"
+    servers = f"{PRODUCTION_SERVER} (viewers, pinned) + {PRODUCTION_SERVER} (entry, unpinned)"
     result = Result(
         f"commit-{viewers}", {"viewers": viewers, "entry_seconds": seconds, "clients": 32, "servers": servers}
     )

@@ -21,7 +21,7 @@ from bench.common import ROOT, Result
 from bench.feed import Feeder
 from bench.prepare import Election, Pair
 
-MODE = "embedded (one daphne: SQLite, in-memory channel layer, local-memory cache)"
+MODE = "embedded (one daphne, as `make run`: SQLite, in-memory channel layer, local-memory cache)"
 
 
 def embedded_environment(env: dict[str, str], folder: Path) -> dict[str, str]:
@@ -47,7 +47,7 @@ def run(env: dict[str, str], *, viewers: int, updates: int) -> Result:
         embedded = embedded_environment(env, Path(folder))
         feeder = Feeder(seed_in_subprocess(embedded))
         result = fanout.run(embedded, feeder, viewers=viewers, updates=updates, single=True,
-                            name=f"fanout-embedded-{viewers}", mode=MODE)  # fmt: skip
+                            name=f"fanout-embedded-{viewers}", mode=MODE, kind="daphne")  # fmt: skip
     result.notes.append("embedded: the entries go to the viewers' own daphne process, which also recounts")
     return result
 

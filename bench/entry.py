@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from bench.common import Result, daphne, percentile
+from bench.common import PRODUCTION_SERVER, Result, app_server, percentile
 from bench.feed import Client, Feeder
 from bench.prepare import Pair, sheet_body
 
@@ -153,9 +153,9 @@ def run(env: dict[str, str], feeder: Feeder, *, seconds: float, smoke: bool = Fa
     from django.contrib.auth.models import User
 
     actor_id = User.objects.get(username="official").pk
-    result = Result("entry", {"clients": CLIENTS, "seconds": seconds, "server": "daphne, one process",
+    result = Result("entry", {"clients": CLIENTS, "seconds": seconds, "server": f"{PRODUCTION_SERVER}, one process",
                               "database": "PostgreSQL", "pinned": False})  # fmt: skip
-    with daphne(env, cpus=None) as server:
+    with app_server(env, cpus=None) as server:
         api = through_api(feeder, server.port, seconds)
     raw = through_psycopg(env["DATABASE_URL"], feeder.election.pairs, actor_id, seconds)
     a_p50, a_p99 = percentile(api.latencies, 50), percentile(api.latencies, 99)

@@ -1,6 +1,6 @@
-"""Scenario 1, live fan-out: N idle viewers on /ws/results/<election>/ of one daphne process, updates at a fixed
-rate from real entries sent to a second daphne process (server mode: both on PostgreSQL and Redis), against a bare
-``websockets`` broadcast loop with the same N, message size, rate and client."""
+"""Scenario 1, live fan-out: N idle viewers on /ws/results/<election>/ of one app process (uvicorn, as in
+production), updates at a fixed rate from real entries sent to a second one (server mode: both on PostgreSQL and
+Redis), against a bare ``websockets`` broadcast loop with the same N, message size, rate and client."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bench.common import (
     BIN,
     CLIENT_CPUS,
     HOST,
+    PRODUCTION_SERVER,
     ROOT,
     SERVER_CPUS,
     Result,
@@ -39,7 +40,7 @@ def measure_votetracker(
     viewers: int,
     updates: int,
     rate: float,
-    kind: str = "daphne",
+    kind: str = PRODUCTION_SERVER,
     single: bool = False,
 ) -> tuple[Window, list[int]]:
     """Viewers on one server of ``kind``; entries through a second one, or the same one when ``single`` (the
@@ -129,15 +130,18 @@ def run(
     rate: float = 2.0,
     single: bool = False,
     name: str = "",
-    mode: str = "server (2 daphne on PostgreSQL+Redis)",
+    mode: str = f"server (2 {PRODUCTION_SERVER} on PostgreSQL+Redis)",
+    kind: str = PRODUCTION_SERVER,
 ) -> Result:
     result = Result(
         name or f"fanout-{viewers}",
         {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": mode,
-         "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS), "daphne": str(BIN / "daphne"),
+         "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS), "server": str(BIN / kind),
          "pid": os.getpid()},
     )  # fmt: skip
-    app, statuses = measure_votetracker(env, feeder, viewers=viewers, updates=updates, rate=rate, single=single)
+    app, statuses = measure_votetracker(
+        env, feeder, viewers=viewers, updates=updates, rate=rate, kind=kind, single=single
+    )
     bare = measure_bare(viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300))
     a, b = app.figures(), bare.figures()
     result.details = {"votetracker": a, "bare_websockets": b, "entry_statuses": statuses}

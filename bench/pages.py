@@ -1,6 +1,6 @@
 """Scenario 2, result pages and open data: requests/s and p99 with ``wrk`` at 64 connections for the overview page,
-the JSON snapshot and its 304, each next to a trivial Django view of the same size in the same daphne process; and
-the database queries a cached request makes (counted in this process)."""
+the JSON snapshot and its 304, each next to a trivial Django view of the same size in the same app process
+(uvicorn, as in production); and the database queries a cached request makes (counted in this process)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import urllib.request
 from dataclasses import dataclass
 
-from bench.common import CLIENT_CPUS, SERVER_CPUS, Result, app_server
+from bench.common import CLIENT_CPUS, PRODUCTION_SERVER, SERVER_CPUS, Result, app_server
 from bench.prepare import Election
 
 CONNECTIONS = 64
@@ -81,7 +81,7 @@ def count_queries(paths: dict[str, tuple[str, dict[str, str]]]) -> dict[str, int
 
 
 def measure(
-    env: dict[str, str], election: Election, *, seconds: float, kind: str = "daphne", baselines: bool = True
+    env: dict[str, str], election: Election, *, seconds: float, kind: str = PRODUCTION_SERVER, baselines: bool = True
 ) -> tuple[dict[str, tuple[str, dict[str, str], int]], dict[str, tuple[Load, Load | None]]]:
     """The cases (path, headers, bytes) and each one's load under a server of ``kind``, with the same-size baseline
     view next to it unless ``baselines`` is off."""
@@ -108,8 +108,9 @@ def measure(
 
 
 def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
-    result = Result("pages", {"connections": CONNECTIONS, "seconds_each": seconds, "server": "daphne, one process",
-                              "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS)})  # fmt: skip
+    result = Result("pages", {"connections": CONNECTIONS, "seconds_each": seconds,
+                              "server": f"{PRODUCTION_SERVER}, one process", "server_cpus": sorted(SERVER_CPUS),
+                              "client_cpus": sorted(CLIENT_CPUS)})  # fmt: skip
     cases, measured_loads = measure(env, election, seconds=seconds)
     loads = {name: (m, b) for name, (m, b) in measured_loads.items() if b is not None}
     queries = count_queries({name: (path, headers) for name, (path, headers, _size) in cases.items()})
@@ -128,5 +129,5 @@ def run(env: dict[str, str], election: Election, *, seconds: float) -> Result:
         "loads": {name: {"votetracker": vars(m), "baseline": vars(b)} for name, (m, b) in loads.items()},
         "queries_per_cached_request": queries,
     }
-    result.notes.append("baseline: bench.views.sized, a Django view returning as many bytes, in the same daphne")
+    result.notes.append("baseline: bench.views.sized, a Django view returning as many bytes, same process")
     return result
