@@ -24,7 +24,7 @@ from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 
 from elections.models import Election
@@ -243,9 +243,13 @@ class TrailingRefreshes:
 
     def start_soon(self, *, election_id: int) -> bool:
         """Under an ASGI server, recount and send in a worker thread now rather than in the request's thread, so the
-        entry is answered without waiting for the recount; False elsewhere (the caller then does it itself)."""
+        entry is answered without waiting for the recount; False elsewhere (the caller then does it itself).
+
+        Not on SQLite (the embedded mode): it runs one writer at a time, so a recount in another thread would only
+        contend with the next entry for the database instead of overlapping with it.
+        """
         loop = self._server_loop()
-        if loop is None:
+        if loop is None or connection.vendor == "sqlite":
             return False
 
         def start() -> None:

@@ -58,7 +58,7 @@ def test_a_token_past_the_rate_gets_429_with_retry_after_and_its_entry_is_not_wr
     settings: Any, token: str, station: PollingStation
 ) -> None:
     settings.ENTRY_API_RATE = "3/hour"
-    start_of_fresh_window(3600, needed=60)
+    start_of_fresh_window(3600, needed=15)
     client = Client()
     accepted = [report_turnout(client, station, voters, headers=bearer(token)).status_code for voters in (10, 20, 30)]
     audit_before = AuditEvent.objects.count()
@@ -83,7 +83,7 @@ def test_each_token_and_each_session_counts_on_its_own(
     settings: Any, clerk: User, official: User, token: str, station: PollingStation
 ) -> None:
     settings.ENTRY_API_RATE = "2/hour"
-    start_of_fresh_window(3600, needed=60)
+    start_of_fresh_window(3600, needed=15)
     second_token = issue_api_token(user=clerk, name="tablet 2", issued_by=official)[1]
     client = Client()
     first = [client.get(STATIONS, headers=bearer(token)).status_code for _ in range(3)]
@@ -149,7 +149,7 @@ def test_app_nodes_share_one_count_through_redis(settings: Any, monkeypatch: Any
     settings.ENTRY_API_RATE = "4/hour"
     client = Client()
     with daphne_server() as node:
-        start_of_fresh_window(3600, needed=60)
+        start_of_fresh_window(3600, needed=15)
         here = [client.get(STATIONS, headers=bearer(token)).status_code for _ in range(2)]
         there = [fetch(f"{node}{STATIONS}", token) for _ in range(3)]
         here.append(client.get(STATIONS, headers=bearer(token)).status_code)
