@@ -7,6 +7,8 @@ Authentication: the entry site's session (with its CSRF token) or ``Authorizatio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.contrib.auth.models import User
@@ -187,18 +189,21 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _station(station_id: int) -> PollingStation:
-    station = PollingStation.objects.select_related("election", "district").filter(pk=station_id).first()
-    if station is None:
-        raise Http404(f"There is no polling station {station_id}.")
-    return station
+@contextmanager
+def _station_found(station_id: int) -> Iterator[None]:
+    """Answer 404 for an unknown station. The services read the station themselves, under their lock, from its id:
+    reading it here too would cost a query for nothing."""
+    try:
+        yield
+    except PollingStation.DoesNotExist:
+        raise Http404(f"There is no polling station {station_id}.") from None
 
 
 def _contest(contest_id: int) -> Contest:
-    contest = Contest.objects.filter(pk=contest_id).first()
-    if contest is None:
-        raise Http404(f"There is no contest {contest_id}.")
-    return contest
+    try:
+        return Contest.objects.get(pk=contest_id)
+    except Contest.DoesNotExist:
+        raise Http404(f"There is no contest {contest_id}.") from None
 
 
 def _answer(response: HttpResponse, recorded: Recorded[Any]) -> Status[dict[str, Any]]:
@@ -250,15 +255,16 @@ def record_ballot(
     request: HttpRequest, response: HttpResponse, payload: BallotIn, idempotency_key: KeyHeader
 ) -> Status[dict[str, Any]]:
     """Record one paper ballot: marked (at most the contest's choices), blank or invalid."""
-    recorded = services.record_ballot(
-        station=_station(payload.station_id),
-        contest=_contest(payload.contest_id),
-        kind=payload.kind,
-        marks=payload.marks,
-        actor=_actor(request),
-        idempotency_key=idempotency_key,
-        client_address=get_client_address(request),
-    )
+    with _station_found(payload.station_id):
+        recorded = services.record_ballot(
+            station=payload.station_id,
+            contest=_contest(payload.contest_id),
+            kind=payload.kind,
+            marks=payload.marks,
+            actor=_actor(request),
+            idempotency_key=idempotency_key,
+            client_address=get_client_address(request),
+        )
     return _answer(response, recorded)
 
 
@@ -308,18 +314,19 @@ def submit_tally_sheet(
     request: HttpRequest, response: HttpResponse, payload: SheetIn, idempotency_key: KeyHeader
 ) -> Status[dict[str, Any]]:
     """Enter a station's tally sheet for a contest: a first or second entry, or a correction (give a reason)."""
-    recorded = services.submit_tally_sheet(
-        station=_station(payload.station_id),
-        contest=_contest(payload.contest_id),
-        ballots_cast=payload.ballots_cast,
-        blank=payload.blank,
-        invalid=payload.invalid,
-        votes=payload.votes,
-        reason=payload.reason,
-        actor=_actor(request),
-        idempotency_key=idempotency_key,
-        client_address=get_client_address(request),
-    )
+    with _station_found(payload.station_id):
+        recorded = services.submit_tally_sheet(
+            station=payload.station_id,
+            contest=_contest(payload.contest_id),
+            ballots_cast=payload.ballots_cast,
+            blank=payload.blank,
+            invalid=payload.invalid,
+            votes=payload.votes,
+            reason=payload.reason,
+            actor=_actor(request),
+            idempotency_key=idempotency_key,
+            client_address=get_client_address(request),
+        )
     return _answer(response, recorded)
 
 
@@ -328,14 +335,15 @@ def report_turnout(
     request: HttpRequest, response: HttpResponse, payload: TurnoutIn, idempotency_key: KeyHeader
 ) -> Status[dict[str, Any]]:
     """Report how many voters have voted so far at a station; turnout never decreases."""
-    recorded = services.report_turnout(
-        station=_station(payload.station_id),
-        voters=payload.voters,
-        at=payload.at,
-        actor=_actor(request),
-        idempotency_key=idempotency_key,
-        client_address=get_client_address(request),
-    )
+    with _station_found(payload.station_id):
+        recorded = services.report_turnout(
+            station=payload.station_id,
+            voters=payload.voters,
+            at=payload.at,
+            actor=_actor(request),
+            idempotency_key=idempotency_key,
+            client_address=get_client_address(request),
+        )
     return _answer(response, recorded)
 
 
@@ -348,9 +356,10 @@ def void_ballot(
     idempotency_key: KeyHeader,
 ) -> Status[dict[str, Any]]:
     """Take a ballot out of the count, with a reason. The ballot stays; the void is an entry of its own."""
-    ballot = Ballot.objects.select_related("station__election", "contest").filter(pk=ballot_id).first()
-    if ballot is None:
-        raise Http404(f"There is no ballot {ballot_id}.")
+    try:
+        ballot = Ballot.objects.select_related("station__election", "contest").get(pk=ballot_id)
+    except Ballot.DoesNotExist:
+        raise Http404(f"There is no ballot {ballot_id}.") from None
     recorded = services.void_ballot(
         ballot=ballot,
         reason=payload.reason,

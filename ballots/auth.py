@@ -83,8 +83,12 @@ def find_token_user(token: str) -> User | None:
     prefix = _split_token(token)
     if prefix is None:
         return None
-    api_token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if api_token is None or not hmac.compare_digest(api_token.secret_hash, hash_secret(token)):
+    # get(), not first(): the prefix is unique, and first() would sort by the model's ordering for nothing.
+    try:
+        api_token = ApiToken.objects.select_related("user").get(prefix=prefix, revoked_at__isnull=True)
+    except ApiToken.DoesNotExist:
+        return None
+    if not hmac.compare_digest(api_token.secret_hash, hash_secret(token)):
         return None
     if not api_token.user.is_active:
         return None

@@ -19,6 +19,7 @@ from ballots.entry import (
     require_reason,
     require_supervisor,
     require_user,
+    station_id_of,
 )
 from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import Ballot, BallotMark, BallotVoid, StationCount
@@ -112,7 +113,7 @@ def _ballot_body(ballot: Ballot, marks: list[int]) -> dict[str, Any]:
 
 def record_ballot(
     *,
-    station: PollingStation,
+    station: PollingStation | int,
     contest: Contest,
     kind: str,
     marks: Sequence[int],
@@ -120,7 +121,8 @@ def record_ballot(
     idempotency_key: str,
     client_address: str | None = None,
 ) -> Recorded[Ballot]:
-    """Record one paper ballot: marked (at most the contest's choices, each candidate once), blank or invalid."""
+    """Record one paper ballot: marked (at most the contest's choices, each candidate once), blank or invalid.
+    ``station`` may be given by id: it is read under the lock either way."""
     user = require_user(actor)
 
     def perform() -> tuple[Ballot, int, dict[str, Any]]:
@@ -152,7 +154,7 @@ def record_ballot(
         )
         return ballot, 201, body
 
-    payload = {"station": station.pk, "contest": contest.pk, "kind": kind, "marks": sorted(map(str, marks))}
+    payload = {"station": station_id_of(station), "contest": contest.pk, "kind": kind, "marks": sorted(map(str, marks))}
     return run_idempotently(
         key=idempotency_key,
         actor=user,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from ballots.audit import record_audit_event
-from elections.models import Contest, Election, PollingStation, SupervisorAssignment
+from elections.models import Contest, District, Election, PollingStation, SupervisorAssignment
 from elections.selectors import is_official, list_district_ids_under, list_stations_for_user
 from votetracker import metrics
 from votetracker.errors import EntryRejected, NotAllowed
@@ -30,32 +30,69 @@ def require_user(actor: Actor) -> User:
     return actor
 
 
-def lock_station(station: PollingStation, actor: Actor) -> tuple[User, PollingStation]:
-    """Check ``actor`` may work on ``station`` and lock it, so entries for one station are made one at a time."""
+def station_id_of(station: PollingStation | int) -> int:
+    return station if isinstance(station, int) else station.pk
+
+
+def lock_station(station: PollingStation | int, actor: Actor) -> tuple[User, PollingStation]:
+    """Lock ``station`` (an object or its id) so that entries for one station are made one at a time, and check
+    ``actor`` may work on it. Returns the station as read under the lock, with its election and district; raises
+    ``PollingStation.DoesNotExist`` for an unknown id. The check follows the lock: it reads the locked row, and a
+    refusal rolls the lock back with the rest of the transaction."""
     user = require_user(actor)
-    if not is_official(user) and not list_stations_for_user(user).filter(pk=station.pk).exists():
+    locked = _read_station_locked(station_id_of(station))
+    if not is_official(user) and not list_stations_for_user(user).filter(pk=locked.pk).exists():
         raise NotAllowed(
-            _("You are not assigned to polling station %(code)s.") % {"code": station.code},
+            _("You are not assigned to polling station %(code)s.") % {"code": locked.code},
             details={"field": "station"},
         )
-    _share_election(station.election_id)
-    # Only the station's own row: a plain FOR UPDATE over the join would lock the election row too and so make every
-    # entry of the election wait for every other. NO KEY: rows that merely reference the station are not held up.
-    locked = (
-        PollingStation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("election", "district")
-        .get(pk=station.pk)
-    )
     return user, locked
 
 
-def _share_election(election_id: int) -> None:
-    """Hold the election row in share mode until commit, before its status is read: entries run side by side, and
-    a status change (which locks the row for update) waits for them, so no entry commits after its election closed.
-    SQLite needs nothing: its writers already run one at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM elections_election WHERE id = %s FOR SHARE", [election_id])
+def _locking_query() -> str:
+    station, election, district = (m._meta for m in (PollingStation, Election, District))
+    columns = ", ".join(
+        f'{alias}."{field.column}"'
+        for alias, meta in (("s", station), ("e", election), ("d", district))
+        for field in meta.concrete_fields
+    )
+    # The station's own row for update (NO KEY: rows that merely reference it are not held up), the election's in
+    # share mode: a FOR UPDATE over the join would lock the election too and make every entry of the election wait
+    # for every other, while a share lock lets entries run side by side and makes a status change (which locks the
+    # row for update) wait for them, so no entry commits after its election closed. The election is read under
+    # that lock: a status changed meanwhile is seen.
+    return (
+        f"SELECT {columns} FROM {station.db_table} s "  # noqa: S608 - names from the models, the id a parameter
+        f"JOIN {election.db_table} e ON e.id = s.election_id JOIN {district.db_table} d ON d.id = s.district_id "
+        "WHERE s.id = %s FOR NO KEY UPDATE OF s FOR SHARE OF e"
+    )
+
+
+_LOCKING_QUERY = _locking_query()
+M = TypeVar("M", bound=models.Model)
+
+
+def _from_row(model: type[M], row: tuple[Any, ...], start: int) -> tuple[M, int]:
+    """The ``model`` instance whose columns start at ``start`` in ``row``, and where the next model's start."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    end = start + len(names)
+    return model.from_db(connection.alias, names, row[start:end]), end
+
+
+def _read_station_locked(station_id: int) -> PollingStation:
+    """The station with its election and district, in one statement that takes both locks (see ``_locking_query``).
+    SQLite needs no locks: its writers already run one at a time."""
+    if connection.vendor != "postgresql":
+        return PollingStation.objects.select_related("election", "district").get(pk=station_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCKING_QUERY, [station_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise PollingStation.DoesNotExist(f"There is no polling station {station_id}.")
+    locked, end = _from_row(PollingStation, row, 0)
+    locked.election, end = _from_row(Election, row, end)
+    locked.district, _end = _from_row(District, row, end)
+    return locked
 
 
 def supervises(user: User, station: PollingStation) -> bool:

@@ -95,6 +95,7 @@ def resolve_sheet_review(
             chosen = create_sheet(
                 station=locked,
                 contest=contest,
+                sheets=sheets,
                 numbers=numbers,
                 status=Status.ACCEPTED,
                 user=user,

@@ -20,6 +20,7 @@ from ballots.entry import (
     require_entry_window,
     require_reason,
     require_user,
+    station_id_of,
     supervises,
 )
 from ballots.idempotency import Recorded, run_idempotently
@@ -47,7 +48,8 @@ def validate_sheet_numbers(
     ballots_cast = _require_count(ballots_cast, "ballots_cast")
     blank = _require_count(blank, "blank")
     invalid = _require_count(invalid, "invalid")
-    candidate_ids = set(contest.candidates.values_list("pk", flat=True))
+    # order_by(): a set needs no order, and the model's ordering would join the contest and the election.
+    candidate_ids = set(contest.candidates.order_by().values_list("pk", flat=True))
     unknown = sorted(set(votes) - candidate_ids, key=str)
     if unknown:
         raise EntryRejected(
@@ -127,14 +129,22 @@ def set_sheet_status(sheets: list[TallySheet], status: str) -> None:
 
 
 def create_sheet(
-    *, station: PollingStation, contest: Contest, numbers: SheetNumbers, status: str, user: User, reason: str, key: str
+    *,
+    station: PollingStation,
+    contest: Contest,
+    sheets: OpenSheets,
+    numbers: SheetNumbers,
+    status: str,
+    user: User,
+    reason: str,
+    key: str,
 ) -> TallySheet:
-    last = TallySheet.objects.filter(station=station, contest=contest).order_by("-version").first()
+    """Insert the next version after ``sheets.latest_version`` (read under the station's lock) with its votes."""
     cast, blank, invalid, votes = numbers
     sheet = TallySheet.objects.create(
         station=station,
         contest=contest,
-        version=(last.version + 1) if last is not None else 1,
+        version=sheets.latest_version + 1,
         ballots_cast=cast,
         blank=blank,
         invalid=invalid,
@@ -151,10 +161,20 @@ def create_sheet(
     return sheet
 
 
-def list_open_sheets(station: PollingStation, contest: Contest) -> dict[str, list[TallySheet]]:
-    found: dict[str, list[TallySheet]] = {status: [] for status in Status.values}
-    for sheet in TallySheet.objects.filter(station=station, contest=contest).exclude(status=Status.SUPERSEDED):
+class OpenSheets(dict[str, list[TallySheet]]):
+    """A station's versions of a contest's sheet by status (superseded ones too), oldest first, and the newest
+    version number (0 before the first)."""
+
+    latest_version: int = 0
+
+
+def list_open_sheets(station: PollingStation, contest: Contest) -> OpenSheets:
+    found = OpenSheets({status: [] for status in Status.values})
+    # Every version in one query, superseded ones too, for the newest number: a station has a handful at most. Ordered
+    # by version alone: the model's ordering would join the station, the contest and both their elections.
+    for sheet in TallySheet.objects.filter(station=station, contest=contest).order_by("version"):
         found[sheet.status].append(sheet)
+        found.latest_version = sheet.version
     return found
 
 
@@ -224,7 +244,7 @@ def cross_check_station(
 
 
 def _choose_status(
-    *, sheets: dict[str, list[TallySheet]], numbers: SheetNumbers, user: User, station: PollingStation, correction: bool
+    *, sheets: OpenSheets, numbers: SheetNumbers, user: User, station: PollingStation, correction: bool
 ) -> tuple[str, list[TallySheet], list[TallySheet]]:
     """The new version's status, the versions it supersedes and those it sends to review."""
     current = sheets[Status.ACCEPTED] + sheets[Status.QUARANTINED]
@@ -255,7 +275,7 @@ def _choose_status(
 
 def submit_tally_sheet(
     *,
-    station: PollingStation,
+    station: PollingStation | int,
     contest: Contest,
     ballots_cast: int,
     blank: int,
@@ -291,6 +311,7 @@ def submit_tally_sheet(
         sheet = create_sheet(
             station=locked,
             contest=contest,
+            sheets=sheets,
             numbers=numbers,
             status=status,
             user=user,
@@ -318,7 +339,7 @@ def submit_tally_sheet(
         return sheet, 201, sheet_body(sheet, replaced)
 
     payload = {
-        "station": station.pk,
+        "station": station_id_of(station),
         "contest": contest.pk,
         "ballots_cast": ballots_cast,
         "blank": blank,

@@ -9,7 +9,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.entry import Actor, lock_station, record_change, require_entry_window, require_user
+from ballots.entry import Actor, lock_station, record_change, require_entry_window, require_user, station_id_of
 from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import TurnoutReport
 from elections.models import PollingStation
@@ -47,14 +47,15 @@ def _validate_turnout(station: PollingStation, voters: int, at: dt.datetime) -> 
 
 def report_turnout(
     *,
-    station: PollingStation,
+    station: PollingStation | int,
     voters: int,
     actor: Actor,
     idempotency_key: str,
     at: dt.datetime | None = None,
     client_address: str | None = None,
 ) -> Recorded[TurnoutReport]:
-    """Report how many voters have voted so far at ``station`` (at ``at``, or now)."""
+    """Report how many voters have voted so far at ``station`` (at ``at``, or now). ``station`` may be given by id:
+    it is read under the lock either way."""
     user = require_user(actor)
     reported_at = timezone.now()
     at_time = at or reported_at
@@ -85,7 +86,7 @@ def report_turnout(
         return report, 201, body
 
     # Without an explicit time a replay must still match, so the time is left out of the fingerprint then.
-    payload = {"station": station.pk, "voters": voters, "at": at.isoformat() if at is not None else None}
+    payload = {"station": station_id_of(station), "voters": voters, "at": at.isoformat() if at is not None else None}
     return run_idempotently(
         key=idempotency_key,
         actor=user,
