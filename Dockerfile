@@ -1,4 +1,4 @@
-# VoteTracker application image: one ASGI process (Daphne) serving HTTP and WebSocket.
+# VoteTracker application image: one ASGI process (uvicorn) serving HTTP and WebSocket.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
