@@ -194,9 +194,12 @@ def broadcast_snapshot(snapshot: Snapshot) -> bool:
             previous = int(cache.get(_sent_key(election_id)) or 0)
             if previous >= snapshot["version"]:
                 return False
-            for language, message in frames.build_messages(snapshot).items():
-                async_to_sync(layer.group_send)(group_name(election_id, language), message)
+            messages = frames.build_messages(snapshot)
+            # Recorded before sending: a viewer connecting meanwhile is greeted with this version, so if it joined too
+            # late for the frame it still sees it is behind and reloads, instead of waiting for the next update.
             cache.set(_sent_key(election_id), snapshot["version"], SNAPSHOT_TIMEOUT)
+            for language, message in messages.items():
+                async_to_sync(layer.group_send)(group_name(election_id, language), message)
     except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
         logger.exception("Could not broadcast results of election %s", election_id)
         return False
