@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.deprecation import MiddlewareMixin
 
 from votetracker import metrics
 from votetracker.logging import NO_REQUEST, request_id_var
@@ -101,21 +102,13 @@ class RequestMetricsMiddleware:
         return response
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
     """Answers a page whose view lost the database with 503 and a "try again" page, not a 500: the entry was not
     saved, and sending the same form again (same idempotency key) once the database is back records it once.
-    The JSON API answers the same case itself (``votetracker.api``)."""
+    The JSON API answers the same case itself (``votetracker.api``). Only ``process_exception``: Django's mixin
+    passes every request through without a thread hop."""
 
     RETRY_AFTER_SECONDS = 5
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         # Only a lost or refused connection is an outage; any other database error is a bug and stays a 500.
