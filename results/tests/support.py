@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.db import connections
 
 from ballots.tests.support import submit_sheet
 from elections.models import Contest, PollingStation
+from votetracker.asgi import application
 
 
 def enter_sheet(
@@ -15,3 +21,25 @@ def enter_sheet(
 ) -> None:
     """Enter an accepted tally sheet whose votes are given in ballot order (the official's entries are accepted)."""
     submit_sheet(station=station, contest=contest, actor=actor, key=key, votes=votes, **extra)
+
+
+# The Origin a page on the test server sends; the live channel refuses others.
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def close_sync_thread_connections() -> AsyncIterator[None]:
+    """The database work of the async tests runs in asgiref's sync thread; close its connection so the test database
+    can be dropped. Autouse in each module that imports it."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+async def viewer(slug: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    """A viewer connected in-process to the election's live channel, and the greeting it got."""
+    communicator = WebsocketCommunicator(application, f"/ws/results/{slug}/", headers=ORIGIN)
+    connected, _code = await communicator.connect(timeout=5)
+    assert connected
+    hello = await communicator.receive_json_from(timeout=5)
+    assert hello["type"] == "hello"
+    return communicator, hello

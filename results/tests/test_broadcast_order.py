@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from elections.models import Election
 from results.services import broadcast_snapshot, one_broadcast_at_a_time, rebuild_snapshot
-from results.tests.test_live import collect, viewer
+from results.tests.support import close_sync_thread_connections, viewer  # noqa: F401 - autouse
+from results.tests.test_live import collect
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def close_sync_thread_connections() -> AsyncIterator[None]:
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 def broadcast_together(snapshots: list[dict[str, Any]]) -> None:

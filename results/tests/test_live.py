@@ -5,42 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
-from django.db import connections, transaction
+from django.db import transaction
 
 from elections.models import Contest, Election, PollingStation
 from results.services import current_version, refresh_tallies
-from results.tests.support import enter_sheet
+from results.tests.support import ORIGIN, close_sync_thread_connections, enter_sheet, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ORIGIN = [(b"origin", b"http://testserver")]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def close_sync_thread_connections() -> AsyncIterator[None]:
-    """The database work of these tests runs in asgiref's sync thread; close its connection so the test database
-    can be dropped."""
-    yield
-    await sync_to_async(connections.close_all)()
-
-
-async def viewer(slug: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
-    communicator = WebsocketCommunicator(application, f"/ws/results/{slug}/", headers=ORIGIN)
-    connected, _code = await communicator.connect(timeout=5)
-    assert connected
-    hello = await communicator.receive_json_from(timeout=5)
-    assert hello["type"] == "hello"
-    return communicator, hello
 
 
 async def collect(communicator: WebsocketCommunicator, seconds: float) -> list[dict[str, Any]]:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from elections.models import Election
 from results import consumers
+from results.tests.support import ORIGIN, close_sync_thread_connections  # noqa: F401 - autouse
 from votetracker.asgi import application
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ORIGIN = [(b"origin", b"http://testserver")]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def close_sync_thread_connections() -> AsyncIterator[None]:
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 async def test_a_crowd_connecting_at_once_reads_the_snapshot_once(published: Election, monkeypatch) -> None:

@@ -6,15 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from elections.models import Election
 from results.consumers import (
@@ -26,29 +22,13 @@ from results.consumers import (
 )
 from results.services import refresh_tallies
 from results.tests.servers import WebSocketClient, daphne_server
+from results.tests.support import ORIGIN, close_sync_thread_connections, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ORIGIN = [(b"origin", b"http://testserver")]
 # An acknowledgement padded with spaces to exactly the largest message a viewer may send.
 LONGEST_ACK = '{"ack": ' + " " * (MAX_VIEWER_MESSAGE - len('{"ack": 0}')) + "0}"
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def close_sync_thread_connections() -> AsyncIterator[None]:
-    """The database work runs in asgiref's sync thread; close its connection so the test database can be dropped."""
-    yield
-    await sync_to_async(connections.close_all)()
-
-
-async def viewer(slug: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
-    communicator = WebsocketCommunicator(application, f"/ws/results/{slug}/", headers=ORIGIN)
-    connected, _code = await communicator.connect(timeout=5)
-    assert connected
-    hello = await communicator.receive_json_from(timeout=5)
-    assert hello["type"] == "hello"
-    return communicator, hello
 
 
 async def assert_still_served(bystander: WebsocketCommunicator, election: Election) -> None:
