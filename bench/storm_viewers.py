@@ -52,6 +52,8 @@ class Viewer:
     refetches: int = 0
     refetch_failures: int = 0
     refetching: asyncio.Task[None] | None = field(default=None, repr=False)
+    ack_every: int = 1
+    unacknowledged: int = 0
 
 
 class Storm:
@@ -114,7 +116,9 @@ class Storm:
         async for message in ws:
             text = message if isinstance(message, str) else message.decode()
             if text.startswith(('{"type": "hello"', '{"type":"hello"')):
-                hello = int(json.loads(text)["version"])
+                greeting = json.loads(text)
+                hello = int(greeting["version"])
+                viewer.ack_every, viewer.unacknowledged = max(1, int(greeting.get("ack_every", 1))), 0
                 if first:
                     viewer.version = hello
                     return  # The initial connection: the storm starts when the driver says so.
@@ -130,7 +134,10 @@ class Storm:
                     self.hold(viewer, version)
                 elif version > viewer.version:
                     self.start_refetch(viewer)
-                await ws.send(f'{{"ack": {version}}}')
+                viewer.unacknowledged += 1
+                if viewer.unacknowledged >= viewer.ack_every:  # as often as the hello asks, like the page
+                    await ws.send(f'{{"ack": {version}}}')
+                    viewer.unacknowledged = 0
 
     async def watch(self, viewer: Viewer, ws: ClientConnection) -> None:
         """From the first close on, reconnect as the page does until the run is over."""

@@ -1,5 +1,6 @@
-"""Idle viewers of the live channel, in one asyncio process: connect N WebSockets, acknowledge every update as the
-page does, and record when each version arrived. The same client measures VoteTracker and the bare baseline.
+"""Idle viewers of the live channel, in one asyncio process: connect N WebSockets, acknowledge updates as the page
+does (as often as the hello asks), and record when each version arrived. The same client measures VoteTracker and
+the bare baseline.
 
     python -m bench.viewers --url ws://127.0.0.1:PORT/ws/results/SLUG/ --viewers N --out FILE
 
@@ -74,14 +75,20 @@ async def open_viewer(url: str, origin: str, attempts: int = 5) -> ClientConnect
     return None
 
 
-async def watch(index: int, ws: ClientConnection, recorder: Recorder) -> None:
+async def watch(index: int, ws: ClientConnection, recorder: Recorder, ack_every: int) -> None:
+    unacknowledged = 0
     try:
         async for message in ws:
             at = time.time()
             text = message if isinstance(message, str) else message.decode()
             version = recorder.frame(index, text, at)
-            if version is not None:
+            if version is None:
+                continue
+            # As the page does: every ack_every-th update (the hello says how often; the bare loop asks for each).
+            unacknowledged += 1
+            if unacknowledged >= ack_every:
                 await ws.send(f'{{"ack": {version}}}')
+                unacknowledged = 0
     except ConnectionClosed as closed:
         if recorder.recording:  # Not the client's own abort at the end.
             recorder.closes[str(closed.rcvd.code if closed.rcvd else "none")] += 1
@@ -96,6 +103,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     origin = args.origin or args.url.replace("ws://", "http://").split("/ws/")[0]
     gate = asyncio.Semaphore(args.concurrency)
+    ack_every: dict[ClientConnection, int] = {}
     started = time.monotonic()
 
     async def one() -> ClientConnection | None:
@@ -109,12 +117,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await ws.close()
                 return None
             recorder.hello.append(int(hello.get("version", 0)))
+            ack_every[ws] = max(1, int(hello.get("ack_every", 1)))
             return ws
 
     sockets = [ws for ws in await asyncio.gather(*(one() for _ in range(args.viewers))) if ws is not None]
     connect_seconds = time.monotonic() - started
     recorder.received = [set() for _ in sockets]
-    tasks = [asyncio.create_task(watch(i, ws, recorder)) for i, ws in enumerate(sockets)]
+    tasks = [asyncio.create_task(watch(i, ws, recorder, ack_every[ws])) for i, ws in enumerate(sockets)]
     print(f"ready {len(sockets)} {args.viewers - len(sockets)}", flush=True)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), args.max_seconds)

@@ -2,7 +2,8 @@
 each broadcast, leave. It never touches the ORM per message: the funnel encodes each frame once, here it is only
 written to the socket.
 
-A viewer acknowledges each update by sending ``{"ack": <version>}``. One that falls more than
+A viewer acknowledges every ``ACK_EVERY``-th update by sending ``{"ack": <version>}`` (the hello tells it how often:
+an acknowledgement costs the server about as much as the update it answers). One that falls more than
 ``MAX_UNACKNOWLEDGED`` updates behind is too slow to keep up: it is closed with code 4008 and resyncs from the
 snapshot when it reconnects, so a stalled phone never makes the server hold an ever-growing backlog for it.
 """
@@ -21,12 +22,15 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from results import hub
 from results.selectors import get_public_snapshot
-from results.services import group_name, last_broadcast_version, viewer_language
+from results.services import last_broadcast_version, viewer_language
 from votetracker import metrics
 
 # About five seconds of continuous updates at the default broadcast interval.
 MAX_UNACKNOWLEDGED = 20
+# How often a viewer acknowledges: every this many updates (and so never more than this many behind while it keeps up).
+ACK_EVERY = 4
 SLOW_VIEWER_CLOSE_CODE = 4008
 # Viewers only ever send a short acknowledgement, one per update; anything else is not from the page and ends the
 # connection: larger (1009), binary (1003), not an acknowledgement, or far more messages than updates sent (1008).
@@ -44,82 +48,106 @@ SPARE_ACKNOWLEDGEMENTS = 10
 # the last broadcast's, a few bytes read from the cache on any worker thread.
 START_MEMO_SECONDS = 5.0
 MAX_REMEMBERED_STARTS = 256
-_starts: dict[str, tuple[float, int]] = {}
+_elections: dict[str, tuple[float, int]] = {}
 _start_locks: dict[tuple[int, str], asyncio.Lock] = {}
 
 
-async def viewer_start(slug: str) -> tuple[int, int] | None:
-    """The election id and current version for a new viewer of ``slug``; None when its results are not public."""
-    if (start := await _remembered_start(slug)) is not None:
-        return start
+async def viewer_election(slug: str) -> int | None:
+    """The id of the election ``slug`` names, for a new viewer; None when its results are not public."""
+    if (election_id := _remembered_election(slug)) is not None:
+        return election_id
     key = (id(asyncio.get_running_loop()), slug)
     if len(_start_locks) > MAX_REMEMBERED_STARTS:
         _start_locks.clear()
     async with _start_locks.setdefault(key, asyncio.Lock()):
-        if (start := await _remembered_start(slug)) is not None:
-            return start
-        start = await database_sync_to_async(_read_start)(slug)
-        if start is None:
+        if (election_id := _remembered_election(slug)) is not None:
+            return election_id
+        election_id = await database_sync_to_async(_public_election)(slug)
+        if election_id is None:
             return None  # never remembered: any text can be asked for, and an election may be published any time
-        if len(_starts) > MAX_REMEMBERED_STARTS:
-            _starts.clear()
-        _starts[slug] = (time.monotonic() + START_MEMO_SECONDS, start[0])
-        return start
+        if len(_elections) > MAX_REMEMBERED_STARTS:
+            _elections.clear()
+        _elections[slug] = (time.monotonic() + START_MEMO_SECONDS, election_id)
+        return election_id
 
 
-def _read_start(slug: str) -> tuple[int, int] | None:
+async def viewer_version(*, election_id: int, slug: str) -> int:
+    """The version a new viewer's frames will follow: the last broadcast's (a version counted but never broadcast is
+    one no frame will name), or the snapshot's when no broadcast is known."""
+    sent = await sync_to_async(last_broadcast_version, thread_sensitive=False)(election_id=election_id)
+    return sent or await database_sync_to_async(_snapshot_version)(slug)
+
+
+def _public_election(slug: str) -> int | None:
     # On a cache miss the snapshot is rebuilt from the database once, here, not per message.
     snapshot = get_public_snapshot(slug=slug)
-    if snapshot is None:
-        return None
-    election_id = int(snapshot["election"]["id"])
-    # Frames follow the last broadcast; a version counted but never broadcast (its broadcast was superseded, or the
-    # results were hidden then) is one no frame will name.
-    return election_id, last_broadcast_version(election_id=election_id) or int(snapshot["version"])
+    return None if snapshot is None else int(snapshot["election"]["id"])
 
 
-async def _remembered_start(slug: str) -> tuple[int, int] | None:
-    remembered = _starts.get(slug)
-    if remembered is None or remembered[0] <= time.monotonic():
-        return None
-    sent = await sync_to_async(last_broadcast_version, thread_sensitive=False)(election_id=remembered[1])
-    return (remembered[1], sent) if sent else None
+def _snapshot_version(slug: str) -> int:
+    snapshot = get_public_snapshot(slug=slug)
+    return 0 if snapshot is None else int(snapshot["version"])
 
 
-# The messages this consumer handles without the database.
-WITHOUT_DATABASE = frozenset({"results.update", "websocket.receive", "websocket.disconnect"})
+def _remembered_election(slug: str) -> int | None:
+    remembered = _elections.get(slug)
+    return None if remembered is None or remembered[0] <= time.monotonic() else remembered[1]
 
 
 class ResultsConsumer(AsyncWebsocketConsumer):
-    """One public viewer of an election's results. Sends updates; takes only their acknowledgements."""
+    """One public viewer of an election's results. Sends updates; takes only their acknowledgements.
+
+    Frames do not come through a channel of the viewer's own: the process's subscription to the election's group
+    (``results.hub``) offers each one to every local viewer, which writes it to its socket at once.
+    """
+
+    # No channel per viewer (see results.hub): Channels then runs the consumer on the socket's events alone.
+    channel_layer_alias = "results-viewers-have-no-channel"
 
     election_id: int | None = None
-    group: str = ""
+    language: str = ""
     version: int = 0
     acknowledged: int = 0
     updates_sent: int = 0
     messages_received: int = 0
+    closing: bool = False
 
     async def connect(self) -> None:
         self.sent_since_ack: deque[int] = deque()
-        start = await viewer_start(str(self.scope["url_route"]["kwargs"]["slug"]))
-        if start is None:
+        # Frames offered before the hello is sent wait here, then go through the same checks as any other.
+        self.held: list[dict[str, Any]] | None = []
+        # Socket events waiting behind a write that could not finish at once (a backed-up socket).
+        self.backlog: deque[dict[str, Any]] = deque()
+        self.writing: asyncio.Task[None] | None = None
+        slug = str(self.scope["url_route"]["kwargs"]["slug"])
+        election_id = await viewer_election(slug)
+        if election_id is None:
             await self.close(code=4404)
             return
-        self.election_id, self.version = start
-        self.acknowledged = self.version
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        self.group = group_name(self.election_id, viewer_language(query.get("lang", [""])[0]))
-        if self.channel_layer is not None:
-            await self.channel_layer.group_add(self.group, self.channel_name)
+        self.language = viewer_language(query.get("lang", [""])[0])
+        # Subscribed before the version is read: every frame after that version reaches this viewer.
+        await hub.join(election_id=election_id, language=self.language, viewer=self)
+        self.election_id = election_id
+        self.version = self.acknowledged = await viewer_version(election_id=election_id, slug=slug)
         await self.accept()
         metrics.viewer_connected()
-        await self.send(text_data=json.dumps({"type": "hello", "version": self.version}))
+        await self.send(text_data=json.dumps({"type": "hello", "version": self.version, "ack_every": ACK_EVERY}))
+        self.release_held()
+
+    def release_held(self) -> None:
+        """Once the hello is sent: offer the frames that arrived meanwhile (those not newer than it are dropped)."""
+        held, self.held = self.held or [], None
+        for message in held:
+            self.offer(message)
 
     async def disconnect(self, code: int) -> None:
         metrics.viewer_disconnected(accepted=self.election_id is not None)
-        if self.election_id is not None and self.channel_layer is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.closing = True
+        if self.election_id is not None:
+            hub.leave(election_id=self.election_id, language=self.language, viewer=self)
+        if self.writing is not None:
+            self.writing.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Take a viewer's acknowledgement; close the connection on anything else."""
@@ -136,19 +164,50 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             return
         self.acknowledged = max(self.acknowledged, min(acknowledged, self.version))
 
-    async def results_update(self, message: dict[str, Any]) -> None:
-        """Forward a broadcast frame unless this viewer already has that version or a newer one."""
+    def offer(self, message: dict[str, Any]) -> None:
+        """Forward a broadcast frame unless this viewer already has that version or a newer one (``results.hub``
+        calls this for every frame, in the fan-out loop: it never waits)."""
+        if self.held is not None:
+            self.held.append(message)
+            return
         version = int(message["version"])
-        metrics.observe_broadcast_lag(self.election_id, message)
-        if version <= self.version:
+        if version <= self.version or self.closing:
             return
         if self.unacknowledged >= MAX_UNACKNOWLEDGED:
-            await self.close(code=SLOW_VIEWER_CLOSE_CODE)
+            self.closing = True
+            self.write({"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE})
             return
         self.version = version
         self.updates_sent += 1
         self.sent_since_ack.append(version)
-        await self.send(text_data=message["frame"])
+        self.write({"type": "websocket.send", "text": message["frame"]})
+
+    def write(self, event: dict[str, Any]) -> None:
+        """Send ``event`` now, or after the events already waiting for this viewer's socket."""
+        self.backlog.append(event)
+        if self.writing is None:
+            self._drain()
+
+    def _drain(self) -> None:
+        while self.backlog and self.writing is None:
+            try:
+                self.writing = hub.send_now(self.base_send, self.backlog.popleft())
+            except (OSError, RuntimeError):  # The socket is gone (closed, or the server refuses): a disconnect follows.
+                self._stop_writing()
+                return
+            if self.writing is not None:
+                self.writing.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self.writing = None
+        if task.cancelled() or task.exception() is not None:
+            self._stop_writing()
+            return
+        self._drain()
+
+    def _stop_writing(self) -> None:
+        self.closing = True
+        self.backlog.clear()
 
     @property
     def unacknowledged(self) -> int:
@@ -159,12 +218,16 @@ class ResultsConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every message, a thread hop each time: with every viewer
-        # acknowledging every update, that hop was half the CPU of a busy node. This consumer uses the database only
-        # in connect (through database_sync_to_async, which does its own closing), so only connect keeps the hop.
+        # acknowledging updates, that hop was half the CPU of a busy node. This consumer uses the database only in
+        # connect (through database_sync_to_async, which does its own closing), so only connect keeps the hop.
         if message["type"] in WITHOUT_DATABASE:
             await getattr(self, get_handler_name(message))(message)
             return
         await super().dispatch(message)
+
+
+# The socket events this consumer handles without the database.
+WITHOUT_DATABASE = frozenset({"websocket.receive", "websocket.disconnect"})
 
 
 def _acknowledged_version(text: str) -> int | None:

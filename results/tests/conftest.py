@@ -29,7 +29,7 @@ def clean_cache(settings) -> Iterator[None]:
     settings.RESULTS_BROADCAST_INTERVAL = 0
     for each in (cache, caches["results_pages"]):
         each.clear()
-    consumers._starts.clear()  # a viewer's start remembered by an earlier test names another database's election
+    consumers._elections.clear()  # an election id remembered by an earlier test names another database's election
     yield
     for each in (cache, caches["results_pages"]):
         each.clear()

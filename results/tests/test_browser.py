@@ -3,8 +3,10 @@ English and Arabic, and without JavaScript it still shows the current results.""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +16,8 @@ from django.db import connections
 from playwright.sync_api import Page
 
 from elections.models import Contest, Election, PollingStation
+from results.consumers import ACK_EVERY, MAX_UNACKNOWLEDGED
+from results.services import current_version, refresh_tallies
 from results.tests.servers import daphne_server
 from results.tests.support import enter_sheet
 from votetracker.testing import SCREENSHOTS, launch_chromium
@@ -25,18 +29,24 @@ pytestmark = [
 ]
 
 
-def enter_elsewhere(**kwargs: Any) -> None:
-    """Enter a sheet from a thread of its own, as a web request would: this thread runs Playwright's event loop."""
+def elsewhere(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run ``function`` in a thread of its own, as a web request would: this thread runs Playwright's event loop."""
+    results: list[Any] = []
 
     def run() -> None:
         try:
-            enter_sheet(**kwargs)
+            results.append(function(**kwargs))
         finally:
             connections.close_all()
 
     worker = threading.Thread(target=run)
     worker.start()
     worker.join(timeout=30)
+    return results[0] if results else None
+
+
+def enter_elsewhere(**kwargs: Any) -> None:
+    elsewhere(enter_sheet, **kwargs)
 
 
 def part_text(page: Page) -> str:
@@ -96,5 +106,38 @@ def test_results_page_updates_without_reload_and_reads_without_javascript(
             page.goto(f"{base}/results/{published.slug}/")
             assert "311" in part_text(page)  # 271 + 40, served without any script
             static.close()
+        finally:
+            browser.close()
+
+
+def test_the_page_keeps_its_one_connection_through_many_updates_acknowledging_as_often_as_asked(
+    published: Election,
+) -> None:
+    updates = 3 * MAX_UNACKNOWLEDGED
+    with daphne_server() as base, launch_chromium() as browser:
+        try:
+            page = browser.new_page()
+            sockets: list[Any] = []
+            acknowledgements: list[dict[str, Any]] = []
+
+            def watch(socket: Any) -> None:
+                sockets.append(socket)
+                socket.on("framesent", lambda payload: acknowledgements.append(json.loads(payload)))
+
+            page.on("websocket", watch)
+            page.goto(f"{base}/results/{published.slug}/")
+            page.locator('[data-live-status][data-state="live"]').wait_for(timeout=10_000)
+            for _ in range(updates):
+                elsewhere(refresh_tallies, election_id=published.pk)
+                newest = elsewhere(current_version, election_id=published.pk)
+                page.wait_for_function(
+                    f"() => document.querySelector('[data-results-live]').dataset.version === '{newest}'",
+                    timeout=5_000,
+                )
+            # One connection throughout (a viewer taken for a slow one would have been closed and reconnected), and
+            # an acknowledgement for every ACK_EVERY-th update, naming it.
+            assert len(sockets) == 1
+            assert len(acknowledgements) == updates // ACK_EVERY
+            assert [each["ack"] for each in acknowledgements] == sorted({each["ack"] for each in acknowledgements})
         finally:
             browser.close()

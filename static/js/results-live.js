@@ -19,6 +19,9 @@
   var version = parseInt(root.getAttribute("data-version") || "0", 10);
   var attempt = 0;
   var socket = null;
+  // The server says in its hello how often it wants an acknowledgement (every n-th update).
+  var ackEvery = 1;
+  var unacknowledged = 0;
   var refetching = false;
   var refetchAgain = false;
 
@@ -153,6 +156,8 @@
         return;
       }
       if (frame.type === "hello") {
+        ackEvery = frame.ack_every > 0 ? frame.ack_every : 1;
+        unacknowledged = 0;
         // After a disconnect the page may be behind: catch up from the snapshot.
         if (frame.version > version) {
           refetch();
@@ -160,8 +165,10 @@
       } else if (frame.type === "update") {
         applyUpdate(frame);
         // The server closes viewers that stop acknowledging (too slow to keep up); they resync on reconnect.
-        if (socket.readyState === WebSocket.OPEN) {
+        unacknowledged += 1;
+        if (unacknowledged >= ackEvery && socket.readyState === WebSocket.OPEN) {
           socket.send(JSON.stringify({ ack: frame.version }));
+          unacknowledged = 0;
         }
       }
     };

@@ -1,0 +1,240 @@
+"""The process's fan-out (``results.hub``) through the real channel layer (in-memory embedded, Redis pub/sub in server
+mode): one subscription per group feeds every local viewer, a backed-up socket holds up nobody else, and a viewer
+that keeps up acknowledging only every few updates is never taken for a slow one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from elections.models import Election
+from results import hub
+from results.consumers import ACK_EVERY, MAX_UNACKNOWLEDGED, SLOW_VIEWER_CLOSE_CODE, ResultsConsumer
+from results.services import group_name, refresh_tallies
+from results.tests.support import close_sync_thread_connections, viewer  # noqa: F401 - autouse
+
+pytestmark = pytest.mark.asyncio
+
+Event = dict[str, Any]
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.messages: list[Event] = []
+        self.arrived = asyncio.Event()
+
+    def offer(self, message: Event) -> None:
+        self.messages.append(message)
+        self.arrived.set()
+
+
+def update(version: int) -> Event:
+    return {"type": "results.update", "version": version, "updated_at": "", "frame": f'{{"version":{version}}}'}
+
+
+async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with_the_last() -> None:
+    listeners = [Listener() for _ in range(3)]
+    for listener in listeners:
+        await hub.join(election_id=9001, language="en", viewer=listener)
+    other_language = Listener()
+    await hub.join(election_id=9001, language="ar", viewer=other_language)
+    assert hub.local_viewers(election_id=9001, language="en") == 3
+    subscription = hub._local()[group_name(9001, "en")]
+
+    await get_channel_layer().group_send(group_name(9001, "en"), update(5))
+    await asyncio.wait_for(asyncio.gather(*(each.arrived.wait() for each in listeners)), 5)
+    assert [each.messages for each in listeners] == [[update(5)]] * 3
+    assert other_language.messages == []
+
+    for listener in listeners:
+        hub.leave(election_id=9001, language="en", viewer=listener)
+    assert hub.local_viewers(election_id=9001, language="en") == 0
+    await asyncio.wait_for(asyncio.gather(subscription.task, return_exceptions=True), 5)
+    assert subscription.task.cancelled()
+    # Joining again subscribes again.
+    back = Listener()
+    await hub.join(election_id=9001, language="en", viewer=back)
+    await get_channel_layer().group_send(group_name(9001, "en"), update(6))
+    await asyncio.wait_for(back.arrived.wait(), 5)
+    assert back.messages == [update(6)]
+    hub.leave(election_id=9001, language="en", viewer=back)
+    hub.leave(election_id=9001, language="ar", viewer=other_language)
+
+
+async def test_a_viewer_that_raises_does_not_cost_the_others_their_frame() -> None:
+    class Broken:
+        def offer(self, message: Event) -> None:
+            raise ValueError("broken viewer")
+
+    broken, fine = Broken(), Listener()
+    await hub.join(election_id=9002, language="en", viewer=broken)
+    await hub.join(election_id=9002, language="en", viewer=fine)
+    await get_channel_layer().group_send(group_name(9002, "en"), update(1))
+    await asyncio.wait_for(fine.arrived.wait(), 5)
+    assert fine.messages == [update(1)]
+    hub.leave(election_id=9002, language="en", viewer=broken)
+    hub.leave(election_id=9002, language="en", viewer=fine)
+
+
+async def test_send_now_writes_at_once_when_it_can_and_finishes_in_a_task_when_it_must_wait() -> None:
+    written: list[Event] = []
+    writable = asyncio.Event()
+    writable.set()
+
+    async def send(event: Event) -> None:
+        await writable.wait()  # as an ASGI server's send does while the socket's buffer is full
+        written.append(event)
+
+    assert hub.send_now(send, {"n": 1}) is None
+    assert written == [{"n": 1}]  # done before send_now returned, without a task
+
+    writable.clear()
+    task = hub.send_now(send, {"n": 2})
+    assert task is not None
+    assert not task.done()
+    await asyncio.sleep(0.05)
+    assert written == [{"n": 1}]
+    writable.set()
+    await asyncio.wait_for(task, 5)
+    assert written == [{"n": 1}, {"n": 2}]
+
+    async def fails(event: Event) -> None:
+        raise OSError("gone")
+
+    with pytest.raises(OSError, match="gone"):
+        hub.send_now(fails, {"n": 3})
+
+    async def fails_later(event: Event) -> None:
+        await asyncio.sleep(0)
+        raise OSError("gone later")
+
+    later = hub.send_now(fails_later, {"n": 4})
+    assert later is not None
+    with pytest.raises(OSError, match="gone later"):
+        await later
+
+
+async def test_a_write_waiting_on_a_full_socket_can_be_cancelled() -> None:
+    never = asyncio.Event()
+    reached_the_end: list[bool] = []
+
+    async def send(event: Event) -> None:
+        try:
+            await never.wait()
+        finally:
+            reached_the_end.append(True)
+
+    for started in (False, True):
+        task = hub.send_now(send, {})
+        assert task is not None
+        if started:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert reached_the_end == [True] * (1 + started)  # the send itself was ended, not left suspended
+
+
+def stepped_viewer(send: Any) -> ResultsConsumer:
+    """A viewer past its hello, writing through ``send`` (the ASGI server's send)."""
+    consumer = ResultsConsumer()
+    consumer.base_send = send
+    consumer.held = None
+    consumer.backlog = deque()
+    consumer.writing = None
+    consumer.sent_since_ack = deque()
+    consumer.version = consumer.acknowledged = 10
+    return consumer
+
+
+async def test_a_backed_up_socket_keeps_its_frames_in_order_and_holds_up_no_other_viewer() -> None:
+    writable = asyncio.Event()
+    slow_socket: list[Event] = []
+    quick_socket: list[Event] = []
+
+    async def slow_send(event: Event) -> None:
+        await writable.wait()
+        slow_socket.append(event)
+
+    async def quick_send(event: Event) -> None:
+        quick_socket.append(event)
+
+    slow, quick = stepped_viewer(slow_send), stepped_viewer(quick_send)
+    for version in (11, 12, 13):
+        for each in (slow, quick):
+            each.offer(update(version))
+    # The quick viewer has every frame already; the slow one's wait behind its first.
+    assert [event["text"] for event in quick_socket] == [update(v)["frame"] for v in (11, 12, 13)]
+    assert slow_socket == []
+    assert len(slow.backlog) == 2
+    writable.set()
+    for _ in range(50):
+        if len(slow_socket) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert [event["text"] for event in slow_socket] == [update(v)["frame"] for v in (11, 12, 13)]
+    assert slow.writing is None
+    assert not slow.backlog
+
+
+async def test_a_viewer_behind_on_acknowledgements_gets_the_slow_close_after_its_last_frame() -> None:
+    socket: list[Event] = []
+
+    async def send(event: Event) -> None:
+        socket.append(event)
+
+    stalled = stepped_viewer(send)
+    for version in range(11, 11 + MAX_UNACKNOWLEDGED + 5):
+        stalled.offer(update(version))
+    assert [event["type"] for event in socket] == ["websocket.send"] * MAX_UNACKNOWLEDGED + ["websocket.close"]
+    assert socket[-1]["code"] == SLOW_VIEWER_CLOSE_CODE
+
+
+async def test_a_socket_that_is_gone_stops_the_writes_without_raising() -> None:
+    async def gone(event: Event) -> None:
+        raise OSError("connection lost")
+
+    lost = stepped_viewer(gone)
+    lost.offer(update(11))
+    assert lost.closing
+    lost.offer(update(12))  # nothing more is attempted
+    assert lost.version == 11
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_viewer_acknowledging_every_few_updates_as_the_hello_asks_is_never_closed(
+    published: Election,
+) -> None:
+    communicator, hello = await viewer(published.slug)
+    assert hello["ack_every"] == ACK_EVERY
+    for received in range(1, 3 * MAX_UNACKNOWLEDGED + 1):
+        await database_sync_to_async(refresh_tallies)(election_id=published.pk)
+        frame = await communicator.receive_json_from(timeout=5)
+        assert frame["type"] == "update"
+        if received % ACK_EVERY == 0:
+            await communicator.send_json_to({"ack": frame["version"]})
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()
+
+
+async def test_frames_offered_before_the_hello_wait_for_it_and_only_newer_ones_follow_it() -> None:
+    socket: list[Event] = []
+
+    async def send(event: Event) -> None:
+        socket.append(event)
+
+    greeting = stepped_viewer(send)
+    greeting.held = []  # subscribed, hello not sent yet
+    greeting.offer(update(11))
+    greeting.offer(update(12))
+    assert socket == []
+    greeting.version = greeting.acknowledged = 11  # the hello named 11
+    greeting.release_held()
+    assert [event["text"] for event in socket] == [update(12)["frame"]]
+    greeting.offer(update(13))
+    assert len(socket) == 2
