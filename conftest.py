@@ -47,6 +47,15 @@ def immediate_results_refresh(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def forget_remembered_snapshots() -> None:
+    """Each test starts from what the cache holds: a snapshot this process remembers from an earlier test may carry
+    a version number the new test database reuses for other data."""
+    from results.selectors import forget_remembered_snapshots
+
+    forget_remembered_snapshots()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     """Argon2 is slow by design; tests that are not about hashing use a fast hasher (test_security checks Argon2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -17,7 +17,7 @@ from ninja import Router, Schema
 
 from ballots.api import ErrorOut
 from results.nist import build_nist_report
-from results.selectors import get_public_snapshot, list_public_elections
+from results.selectors import get_public_snapshot, list_public_elections, snapshot_json
 from results.tallies import Snapshot
 
 router = Router(tags=["results"])
@@ -133,7 +133,7 @@ def list_elections(request: HttpRequest) -> HttpResponse:
 def get_election(request: HttpRequest, slug: str) -> HttpResponse:
     """The whole snapshot: per contest, district and station, with its version (also the ETag)."""
     snapshot = _snapshot(slug)
-    return _versioned(request, snapshot, snapshot)
+    return _versioned(request, snapshot, snapshot_json(snapshot))
 
 
 @router.get(

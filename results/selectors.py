@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.cache import cache
 from django.core.validators import slug_re
 from django.db.models import QuerySet
 
 from elections.models import Election
-from results.services import changed_key, is_stale, rebuild_snapshot, refresh_tallies, snapshot_key
+from results.services import changed_key, is_stale, rebuild_snapshot, refresh_tallies, snapshot_key, version_key
 from results.tallies import Snapshot
 
 
@@ -21,6 +23,36 @@ def get_results_snapshot(*, election: Election) -> Snapshot:
 
 SLUG_MAX_LENGTH = Election._meta.get_field("slug").max_length or 0
 
+# The last snapshot of each election read in this process. A version number always names the same data, so a reader
+# that finds the cached version unchanged takes this one instead of fetching and unpickling the whole snapshot again
+# (most of a cached page's cost). Shared between requests: snapshots are never modified once built.
+MAX_REMEMBERED_SNAPSHOTS = 64
+_remembered: dict[str, Snapshot] = {}
+_encoded: dict[tuple[str, int], str] = {}
+
+
+def _remember(slug: str, snapshot: Snapshot) -> None:
+    if len(_remembered) >= MAX_REMEMBERED_SNAPSHOTS:
+        _remembered.clear()
+    _remembered[slug] = snapshot
+
+
+def forget_remembered_snapshots() -> None:
+    """Drop what this process remembers (tests that swap databases under one cache)."""
+    _remembered.clear()
+    _encoded.clear()
+
+
+def snapshot_json(snapshot: Snapshot) -> str:
+    """The snapshot as JSON text, encoded once per version in each process."""
+    key = (str(snapshot["election"]["slug"]), int(snapshot["version"]))
+    text = _encoded.get(key)
+    if text is None:
+        if len(_encoded) >= MAX_REMEMBERED_SNAPSHOTS:
+            _encoded.clear()
+        text = _encoded[key] = json.dumps(snapshot, ensure_ascii=False)
+    return text
+
 
 def get_public_snapshot(*, slug: str) -> Snapshot | None:
     """The snapshot of the election ``slug`` if its results are public, else None. A cache hit costs no query.
@@ -32,8 +64,13 @@ def get_public_snapshot(*, slug: str) -> Snapshot | None:
         # No election has such a slug; asking would make a cache key too long for some caches, or a query
         # PostgreSQL refuses (a NUL character).
         return None
-    found = cache.get_many([snapshot_key(slug), changed_key(slug)])
-    snapshot: Snapshot | None = found.get(snapshot_key(slug))
+    found = cache.get_many([version_key(slug), changed_key(slug)])
+    snapshot: Snapshot | None = _remembered.get(slug)
+    if snapshot is None or found.get(version_key(slug)) != snapshot["version"]:
+        found = cache.get_many([snapshot_key(slug), changed_key(slug)])
+        snapshot = found.get(snapshot_key(slug))
+        if snapshot is not None:
+            _remember(slug, snapshot)
     if snapshot is not None and is_stale(snapshot, found.get(changed_key(slug))):
         refresh_tallies(election_id=int(snapshot["election"]["id"]))
         snapshot = cache.get(snapshot_key(slug)) or snapshot

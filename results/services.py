@@ -54,6 +54,11 @@ def snapshot_key(slug: str) -> str:
     return f"results:snapshot:{slug}"
 
 
+def version_key(slug: str) -> str:
+    """The version of the cached snapshot, alone: a reader holding that version already need not fetch it again."""
+    return f"results:version:{slug}"
+
+
 def changed_key(slug: str) -> str:
     return f"results:changed:{slug}"
 
@@ -135,7 +140,7 @@ def store_snapshot(*, election_id: int) -> Snapshot | None:
         counted_at = time.time()
         snapshot = build_snapshot(election=election, version=version)
         snapshot["counted_at"] = counted_at
-        cache.set(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
+        cache.set_many({snapshot_key(election.slug): snapshot, version_key(election.slug): version}, SNAPSHOT_TIMEOUT)
     return snapshot
 
 
@@ -145,7 +150,8 @@ def rebuild_snapshot(*, election: Election) -> Snapshot:
     counted_at = time.time()
     snapshot = build_snapshot(election=election, version=current_version(election_id=election.pk))
     snapshot["counted_at"] = counted_at
-    cache.add(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT)
+    if cache.add(snapshot_key(election.slug), snapshot, SNAPSHOT_TIMEOUT):
+        cache.add(version_key(election.slug), snapshot["version"], SNAPSHOT_TIMEOUT)
     return snapshot
 
 

@@ -68,7 +68,6 @@ def _page(
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     """An election's results: every contest with its bars, table and map."""
     snapshot = _snapshot_or_404(slug)
-    lookup = Lookup(snapshot)
     api = {
         "snapshot": reverse("api:results_election", args=[slug]),
         "csv": reverse("api:results_stations_csv", args=[slug]),
@@ -76,6 +75,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     }
 
     def build() -> dict[str, Any]:
+        lookup = Lookup(snapshot)
         districts = [{"name": local_name(d), "url": lookup.district_url(d["id"])} for d in snapshot["districts"]]
         return {"contests": overview_context(snapshot)["contests"], "api": api, "districts": districts}
 

@@ -3,6 +3,7 @@ grows, and the snapshot comes back from the database after the cache lost it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -13,8 +14,8 @@ from ballots.models import TallySheet
 from ballots.services import quarantine_sheet
 from elections.models import Contest, Election, PollingStation
 from elections.services import publish_results
-from results.selectors import get_public_snapshot, get_results_snapshot
-from results.services import refresh_tallies, snapshot_key
+from results.selectors import get_public_snapshot, get_results_snapshot, snapshot_json
+from results.services import changed_key, refresh_tallies, snapshot_key, version_key
 from results.tests.support import enter_sheet
 
 pytestmark = pytest.mark.django_db
@@ -151,9 +152,8 @@ def test_a_refresh_lost_with_its_process_is_made_up_by_the_next_reader(
     current = get_public_snapshot(slug=published.slug)
     assert current is not None
     assert votes_of(current) == votes_of(served)  # not noticed yet: the change is too recent
-    # Time passes (the snapshot was counted long before the noted change): the next reader asks for a recount.
-    aged = {**cache.get(snapshot_key(published.slug)), "counted_at": served["counted_at"] - 60}
-    cache.set(snapshot_key(published.slug), aged)
+    # Time passes (the change was noted long after the snapshot was counted): the next reader asks for a recount.
+    cache.set(changed_key(published.slug), served["counted_at"] + 60)
     fresh = get_public_snapshot(slug=published.slug)
     assert fresh is not None
     assert votes_of(fresh) == [77, 33]
@@ -175,3 +175,50 @@ def test_a_snapshot_counted_after_the_last_change_is_served_without_a_query(
         snapshot = get_public_snapshot(slug=published.slug)
     assert snapshot is not None
     assert votes_of(snapshot) == [5, 6]
+
+
+def test_a_reader_finding_the_version_unchanged_takes_the_snapshot_it_holds_and_a_new_version_at_once(
+    published: Election,
+    station: PollingStation,
+    contest: Contest,
+    official: User,
+    new_key: Callable[[], str],
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = get_public_snapshot(slug=published.slug)
+    assert first is not None
+    asked: list[list[str]] = []
+    real_get_many = cache.get_many
+
+    def get_many(keys: list[str]) -> dict[str, object]:
+        asked.append(list(keys))
+        return real_get_many(keys)
+
+    monkeypatch.setattr(cache, "get_many", get_many)
+
+    again = get_public_snapshot(slug=published.slug)
+    assert again is first
+    assert asked == [[version_key(published.slug), changed_key(published.slug)]]  # a few bytes, not the snapshot
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enter_sheet(station=station, contest=contest, actor=official, votes=[61, 39], key=new_key())
+    newer = get_public_snapshot(slug=published.slug)
+    assert newer is not None
+    assert newer["version"] > first["version"]
+    assert votes_of(newer) == [61, 39]
+    assert snapshot_key(published.slug) in asked[-1]
+
+    # The version lost from the cache (a flush): the reader fetches the snapshot itself again.
+    cache.delete(version_key(published.slug))
+    assert get_public_snapshot(slug=published.slug) == newer
+    assert snapshot_key(published.slug) in asked[-1]
+
+
+def test_the_json_snapshot_is_encoded_once_per_version(published: Election) -> None:
+    snapshot = get_public_snapshot(slug=published.slug)
+    assert snapshot is not None
+    text = snapshot_json(snapshot)
+    assert json.loads(text) == snapshot
+    assert snapshot_json(snapshot) is text
+    assert snapshot_json({**snapshot, "version": snapshot["version"] + 1}) is not text
