@@ -3,8 +3,9 @@ connected client at a fixed rate with ``websockets.broadcast``, encoding it once
 
     python -m bench.bare --port P --bytes B --rate R --count C
 
-It says hello on connect (as the live channel does), ignores what clients send, and on SIGUSR1 broadcasts C frames,
-the first at once, then one every 1/R seconds; SIGTERM stops it. Frames look like the live channel's updates.
+It says hello on connect (as the live channel does, asking for the same acknowledgements), ignores what clients
+send, and on SIGUSR1 broadcasts C frames, the first at once, then one every 1/R seconds; SIGTERM stops it. Frames
+look like the live channel's updates.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 from bench.common import HOST, raise_file_limit
+
+# Clients acknowledge as often as VoteTracker's live channel asks them to (results.consumers.ACK_EVERY), so both
+# servers read the same number of acknowledgements.
+ACK_EVERY = 4
 
 
 def frame(version: int, size: int) -> str:
@@ -36,7 +41,7 @@ async def run(args: argparse.Namespace) -> None:
     async def handler(ws: ServerConnection) -> None:
         clients.add(ws)
         try:
-            await ws.send(json.dumps({"type": "hello", "version": version}))
+            await ws.send(json.dumps({"type": "hello", "version": version, "ack_every": ACK_EVERY}))
             async for _message in ws:
                 pass
         except ConnectionClosed:

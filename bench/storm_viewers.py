@@ -91,8 +91,20 @@ class Storm:
             return None
 
     async def refetch(self, viewer: Viewer) -> None:
-        """GET the page as the script does and take the version it shows."""
-        viewer.refetches += 1
+        """GET the page as the script does and take the version it shows; after a failure try again with the
+        script's backoff, until one succeeds or the run is over."""
+        failures = 0
+        while not self.done.is_set():
+            viewer.refetches += 1
+            version = await self.get_page_version()
+            if version is not None:
+                self.hold(viewer, version)
+                return
+            viewer.refetch_failures += 1
+            failures += 1
+            await asyncio.sleep(backoff(failures, self.rng, self.scale))
+
+    async def get_page_version(self) -> int | None:
         try:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             writer.write(f"GET {self.page} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: text/html\r\n"
@@ -100,13 +112,11 @@ class Storm:
             body = await asyncio.wait_for(reader.read(), 60)
             writer.close()
         except (OSError, TimeoutError):
-            viewer.refetch_failures += 1
-            return
+            return None
         found = PAGE_VERSION.search(body)
         if found is None or not body.startswith(b"HTTP/1.1 200"):
-            viewer.refetch_failures += 1
-            return
-        self.hold(viewer, int(found.group(1)))
+            return None
+        return int(found.group(1))
 
     def start_refetch(self, viewer: Viewer) -> None:
         if viewer.refetching is None or viewer.refetching.done():

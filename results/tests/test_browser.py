@@ -141,3 +141,32 @@ def test_the_page_keeps_its_one_connection_through_many_updates_acknowledging_as
             assert [each["ack"] for each in acknowledgements] == sorted({each["ack"] for each in acknowledgements})
         finally:
             browser.close()
+
+
+def test_a_page_whose_reload_fails_tries_again_and_catches_up(published: Election, station: PollingStation) -> None:
+    """A station page takes no part from a frame, so each update makes it reload; the first reload fails (a server
+    restarting), and the page tries again by itself instead of staying behind until some later update."""
+    path = f"/results/{published.slug}/station/{station.code}/"
+    with daphne_server() as base, launch_chromium() as browser:
+        try:
+            page = browser.new_page()
+            page.goto(base + path)
+            page.locator('[data-live-status][data-state="live"]').wait_for(timeout=10_000)
+            reloads: list[str] = []
+
+            def fail_the_first(route: Any) -> None:
+                reloads.append(route.request.url)
+                if len(reloads) == 1:
+                    route.abort("connectionreset")
+                else:
+                    route.continue_()
+
+            page.route(base + path, fail_the_first)
+            elsewhere(refresh_tallies, election_id=published.pk)
+            newest = elsewhere(current_version, election_id=published.pk)
+            page.wait_for_function(
+                f"() => document.querySelector('[data-results-live]').dataset.version === '{newest}'", timeout=10_000
+            )
+            assert len(reloads) == 2
+        finally:
+            browser.close()

@@ -238,3 +238,9 @@ async def test_frames_offered_before_the_hello_wait_for_it_and_only_newer_ones_f
     assert [event["text"] for event in socket] == [update(12)["frame"]]
     greeting.offer(update(13))
     assert len(socket) == 2
+
+
+async def test_the_fan_out_baseline_asks_its_clients_for_as_many_acknowledgements_as_the_live_channel() -> None:
+    from bench import bare
+
+    assert bare.ACK_EVERY == ACK_EVERY

@@ -24,6 +24,10 @@
   var unacknowledged = 0;
   var refetching = false;
   var refetchAgain = false;
+  // Failed reloads in a row: a reload that fails (a server restarting, a crowd) is tried again with backoff, so a
+  // page never stays behind until the next update, which may be a long time coming.
+  var refetchFailures = 0;
+  var refetchRetry = null;
 
   function setStatus(state) {
     if (!statusBox) {
@@ -81,6 +85,7 @@
       return;
     }
     refetching = true;
+    window.clearTimeout(refetchRetry);
     fetch(window.location.href, { headers: { Accept: "text/html" }, cache: "no-store" })
       .then(function (response) {
         return response.ok ? response.text() : Promise.reject(response.status);
@@ -101,10 +106,22 @@
         version = freshVersion;
         root.setAttribute("data-version", String(version));
       })
-      .catch(function () {})
-      .then(function () {
+      .then(
+        function () {
+          refetchFailures = 0;
+          return true;
+        },
+        function () {
+          refetchFailures += 1;
+          return false;
+        }
+      )
+      .then(function (loaded) {
         refetching = false;
-        if (refetchAgain) {
+        if (!loaded) {
+          var ceiling = Math.min(30000, 1000 * Math.pow(2, refetchFailures));
+          refetchRetry = window.setTimeout(refetch, Math.random() * ceiling + 250);
+        } else if (refetchAgain) {
           refetchAgain = false;
           refetch();
         }
