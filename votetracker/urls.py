@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from votetracker import metrics, views
 from votetracker.api import api
@@ -14,7 +16,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher is on every page, public results included. With a CSRF token in it, every first visit to
+    # a results page set a cookie, and a response that sets a cookie is kept by no shared cache, on the one night the
+    # pages most need one. A forged switch can only change the visitor's own display language, so it goes without.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("entry/", include("ballots.urls")),

@@ -74,11 +74,18 @@ def test_the_entry_login_refuses_a_post_without_the_token(world: World) -> None:
     assert client.session["_auth_user_id"] == str(world.users["clerk_a"].pk)
 
 
-def test_the_language_switcher_refuses_a_post_without_the_token() -> None:
+@pytest.mark.django_db
+def test_the_language_switcher_needs_no_token_and_the_pages_carrying_it_set_no_cookie() -> None:
+    """The one form without a token: it changes nothing but the visitor's own display language, and a token in it
+    set a cookie on every first visit to every page, keeping the public results out of shared caches
+    (results/tests/test_pages.py checks the results pages themselves)."""
     client = strict_client()
-    refused = client.post(reverse("set_language"), {"language": "ar", "next": "/"})
-    assert refused.status_code == 403
-    assert "django_language" not in client.cookies
+    home = client.get("/")
+    assert home.status_code == 200
+    assert not home.cookies
+    switched = client.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    assert switched.status_code == 302
+    assert client.cookies["django_language"].value == "ar"
 
 
 def test_the_admin_login_change_form_and_actions_refuse_a_post_without_the_token(world: World) -> None:

@@ -82,6 +82,15 @@ def test_cached_pages_run_no_query(reported: Election, client: Client, django_as
             assert client.get(url).status_code == 200
 
 
+def test_a_first_visit_to_any_results_page_sets_no_cookie_so_a_shared_cache_may_keep_it(reported: Election) -> None:
+    for url in pages(reported.slug):
+        response = Client(enforce_csrf_checks=True).get(url)
+        assert response.status_code == 200, url
+        assert not response.cookies, url
+        assert "Set-Cookie" not in response.headers, url
+        assert response.headers["Cache-Control"] == "public, max-age=1"
+
+
 def test_station_page_shows_correction_history_and_quarantine_reason_without_clerk_names(
     reported: Election, client: Client, django_assert_max_num_queries
 ) -> None:
