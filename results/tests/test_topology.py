@@ -60,6 +60,15 @@ def _get(url: str) -> tuple[int, dict[str, str]]:
         return error.code, dict(error.headers)
 
 
+def _page(url: str) -> tuple[str, int, dict[str, str]]:
+    """A results page through nginx: where nginx took it from, the version it shows, and its headers."""
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
+        body = response.read().decode()
+        headers = dict(response.headers)
+    version = int(body.split('data-version="', 1)[1].split('"', 1)[0])
+    return headers.get("X-Cache-Status", ""), version, headers
+
+
 def _viewer_node(nodes: list[AppNode]) -> tuple[AppNode, AppNode]:
     """The node holding the one viewer, and the other one."""
     counts = [node.metric(VIEWERS) for node in nodes]
@@ -68,7 +77,12 @@ def _viewer_node(nodes: list[AppNode]) -> tuple[AppNode, AppNode]:
 
 
 def test_a_viewer_through_nginx_sees_an_entry_accepted_by_the_other_node(
-    published: Election, station: PollingStation, contest: Contest, official: User, tmp_path: Path
+    published: Election,
+    station: PollingStation,
+    other_station: PollingStation,
+    contest: Contest,
+    official: User,
+    tmp_path: Path,
 ) -> None:
     _token, secret = issue_api_token(user=official, name="topology test", issued_by=official)
     with app_node() as first, app_node() as second, nginx_front([first, second], tmp_path) as site:
@@ -93,6 +107,22 @@ def test_a_viewer_through_nginx_sees_an_entry_accepted_by_the_other_node(
         assert "immutable" in headers["Cache-Control"]
         # The metrics are for the internal network only.
         assert _get(f"{site}/metrics")[0] == 404
+
+        # nginx keeps a public results page for the second the app allows, then takes the new version from it.
+        page = f"{site}/results/{published.slug}/"
+        _status, shown, headers = _page(page)
+        assert "Set-Cookie" not in headers
+        assert _page(page)[:2] == ("HIT", shown)
+        assert (
+            _post(
+                f"{site}/api/v1/entry/tally-sheets", _sheet(other_station, contest, [130, 95]), secret, "topology-0002"
+            )
+            == 201
+        )
+        deadline = time.monotonic() + 10
+        while (fresh := _page(page)[1]) <= shown and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert fresh > shown
     assert frame["type"] == "update"
     assert frame["version"] > hello["version"]
     assert "120" in frame["parts"]["contest-mayor"]

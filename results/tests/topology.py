@@ -11,15 +11,23 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from results.tests.servers import ROOT, free_port, server_environment
 
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR = ROOT / "deploy" / "nginx"
+
+
+class Upstream(Protocol):
+    """What nginx needs of an app node: the local port it listens on."""
+
+    @property
+    def port(self) -> int: ...
 
 
 def image_command(port: int) -> list[str]:
@@ -88,7 +96,7 @@ def _swap(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def render_nginx(workdir: Path, nodes: list[AppNode], conf: str = "nginx.conf") -> tuple[Path, dict[str, int]]:
+def render_nginx(workdir: Path, nodes: Sequence[Upstream], conf: str = "nginx.conf") -> tuple[Path, dict[str, int]]:
     """Write deploy/nginx's configuration into ``workdir`` for local ports; returns its path and the ports."""
     ports = {"http": free_port(), "https": free_port()}
     (workdir / "votetracker").mkdir()
@@ -103,6 +111,7 @@ def render_nginx(workdir: Path, nodes: list[AppNode], conf: str = "nginx.conf") 
     upstream = (NGINX_DIR / "upstream.conf").read_text()
     for name, node in zip(("app1:8000", "app2:8000"), nodes, strict=True):
         upstream = _swap(upstream, f"server {name} ", f"server 127.0.0.1:{node.port} ")
+    upstream = _swap(upstream, "/var/cache/nginx/votetracker", str(workdir / "cache"))
     (workdir / "votetracker" / "upstream.conf").write_text(upstream)
     # The static files nginx serves: the project's own, where the compose volume holds the collected ones.
     public = workdir / "public"
@@ -122,7 +131,7 @@ def nginx_command(config: Path, *, foreground: bool = True, test: bool = False) 
 
 
 @contextmanager
-def nginx_front(nodes: list[AppNode], workdir: Path) -> Iterator[str]:
+def nginx_front(nodes: Sequence[Upstream], workdir: Path) -> Iterator[str]:
     """nginx with deploy/nginx's configuration in front of the given nodes; yields its base URL."""
     config, ports = render_nginx(workdir, nodes)
     log = (workdir / "nginx.log").open("wb")
