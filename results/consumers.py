@@ -128,9 +128,14 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         self.language = viewer_language(query.get("lang", [""])[0])
         # Subscribed before the version is read: every frame after that version reaches this viewer.
         await hub.join(election_id=election_id, language=self.language, viewer=self)
+        try:
+            self.version = self.acknowledged = await viewer_version(election_id=election_id, slug=slug)
+            await self.accept()
+        except BaseException:
+            # The cache or the socket failed before the viewer was accepted: Channels will not call disconnect.
+            hub.leave(election_id=election_id, language=self.language, viewer=self)
+            raise
         self.election_id = election_id
-        self.version = self.acknowledged = await viewer_version(election_id=election_id, slug=slug)
-        await self.accept()
         metrics.viewer_connected()
         await self.send(text_data=json.dumps({"type": "hello", "version": self.version, "ack_every": ACK_EVERY}))
         self.release_held()

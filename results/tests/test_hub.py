@@ -244,3 +244,23 @@ async def test_the_fan_out_baseline_asks_its_clients_for_as_many_acknowledgement
     from bench import bare
 
     assert bare.ACK_EVERY == ACK_EVERY
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_a_viewer_whose_start_fails_after_joining_leaves_the_fan_out(
+    published: Election, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from results import consumers
+    from results.tests.support import ORIGIN
+    from votetracker.asgi import application
+
+    async def cache_down(**_kwargs: Any) -> int:
+        raise ConnectionError("the cache is unreachable")
+
+    monkeypatch.setattr(consumers, "viewer_version", cache_down)
+    communicator = WebsocketCommunicator(application, f"/ws/results/{published.slug}/", headers=ORIGIN)
+    with pytest.raises(ConnectionError):
+        await communicator.connect(timeout=1)
+    assert hub.local_viewers(election_id=published.pk, language="en") == 0
