@@ -74,6 +74,7 @@ class Subscription:
         if message.get("type") != "results.update":
             return
         metrics.observe_broadcast_lag(self.election_id, message)
+        message = {**message, "frame": Utf8Text(message["frame"])}
         for viewer in tuple(self.viewers):  # a viewer may leave while the frame goes out
             try:
                 viewer.offer(message)
@@ -130,6 +131,24 @@ def local_viewers(*, election_id: int, language: str) -> int:
     """How many viewers of this process follow ``election_id`` in ``language``."""
     subscription = _local().get(group_name(election_id, language))
     return 0 if subscription is None else len(subscription.viewers)
+
+
+class Utf8Text(str):
+    """Text that keeps its UTF-8 encoding. An ASGI server encodes a text message for every socket it writes it to
+    (uvicorn calls ``text.encode()``, daphne ``text.encode("utf8")``); a frame that is not pure ASCII costs 6–15 µs
+    to encode, once per viewer. Handed this, the server takes the bytes encoded once per frame in the process."""
+
+    _utf8: bytes
+
+    def __new__(cls, text: str) -> Utf8Text:
+        self = super().__new__(cls, text)
+        self._utf8 = str.encode(text)
+        return self
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        if errors == "strict" and encoding.lower().replace("-", "").replace("_", "") == "utf8":
+            return self._utf8
+        return str.encode(self, encoding, errors)
 
 
 def send_now(send: Callable[[Message], Awaitable[None]], event: Message) -> asyncio.Task[None] | None:

@@ -5,6 +5,7 @@ that keeps up acknowledging only every few updates is never taken for a slow one
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from typing import Any
 
@@ -50,6 +51,10 @@ async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with
     await asyncio.wait_for(asyncio.gather(*(each.arrived.wait() for each in listeners)), 5)
     assert [each.messages for each in listeners] == [[update(5)]] * 3
     assert other_language.messages == []
+    # One frame object for all of them, encoded once for the process.
+    frames = {id(each.messages[0]["frame"]) for each in listeners}
+    assert len(frames) == 1
+    assert isinstance(listeners[0].messages[0]["frame"], hub.Utf8Text)
 
     for listener in listeners:
         hub.leave(election_id=9001, language="en", viewer=listener)
@@ -264,3 +269,12 @@ async def test_a_viewer_whose_start_fails_after_joining_leaves_the_fan_out(
     with pytest.raises(ConnectionError):
         await communicator.connect(timeout=1)
     assert hub.local_viewers(election_id=published.pk, language="en") == 0
+
+
+async def test_a_frame_is_encoded_once_however_many_sockets_it_is_written_to() -> None:
+    text = hub.Utf8Text('{"parts":"نتائج · results"}')
+    assert text == '{"parts":"نتائج · results"}'
+    assert text.encode() is text.encode("utf8") is text.encode("UTF-8")
+    assert text.encode() == '{"parts":"نتائج · results"}'.encode()
+    assert text.encode("ascii", "ignore") == b'{"parts":"  results"}'
+    assert json.loads(text) == {"parts": "نتائج · results"}
