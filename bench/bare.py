@@ -23,7 +23,7 @@ from bench.common import HOST, raise_file_limit
 
 # Clients acknowledge as often as VoteTracker's live channel asks them to (results.consumers.ACK_EVERY), so both
 # servers read the same number of acknowledgements.
-ACK_EVERY = 4
+ACK_EVERY = 8
 
 
 def frame(version: int, size: int) -> str:

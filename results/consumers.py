@@ -31,7 +31,7 @@ from votetracker import metrics
 # About five seconds of continuous updates at the default broadcast interval.
 MAX_UNACKNOWLEDGED = 20
 # How often a viewer acknowledges: every this many updates (and so never more than this many behind while it keeps up).
-ACK_EVERY = 4
+ACK_EVERY = 8
 SLOW_VIEWER_CLOSE_CODE = 4008
 # Viewers only ever send a short acknowledgement, one per update; anything else is not from the page and ends the
 # connection: larger (1009), binary (1003), not an acknowledgement, or far more messages than updates sent (1008).
