@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -105,22 +106,33 @@ def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, threading.
     return thread, done, errors
 
 
+@contextmanager
+def held_in_a_transaction(take: Callable[[], object]) -> Iterator[list[BaseException]]:
+    """Run ``take`` (a lock, a write) in a transaction of another thread, keep that transaction open for the block,
+    then let it commit; yields the thread's errors."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            take()
+            holding.set()
+            release.wait(timeout=30)
+
+    holder, _held, errors = _in_thread(hold)
+    try:
+        assert holding.wait(timeout=10)
+        yield errors
+    finally:
+        release.set()
+        holder.join()
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_entries_at_two_stations_of_one_election_do_not_wait_for_each_other(
     official: User, station: PollingStation, other_station: PollingStation, contest: Contest
 ) -> None:
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_first_station() -> None:
-        with transaction.atomic():
-            lock_station(station, official)
-            holding.set()
-            release.wait(timeout=30)
-
-    holder, _held, holder_errors = _in_thread(hold_first_station)
-    try:
-        assert holding.wait(timeout=10)
+    with held_in_a_transaction(lambda: lock_station(station, official)) as holder_errors:
         writer, written, errors = _in_thread(
             lambda: submit_sheet(station=other_station, contest=contest, actor=official, key="other-0001", votes=[3, 2])
         )
@@ -128,9 +140,6 @@ def test_entries_at_two_stations_of_one_election_do_not_wait_for_each_other(
         assert written.wait(timeout=10), "an entry at another station waited for the first station's transaction"
         writer.join()
         assert errors == []
-    finally:
-        release.set()
-        holder.join()
     assert holder_errors == []
     assert TallySheet.objects.filter(station=other_station).count() == 1
 
@@ -138,24 +147,11 @@ def test_entries_at_two_stations_of_one_election_do_not_wait_for_each_other(
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_closing_an_election_waits_for_an_entry_in_progress(official: User, station: PollingStation) -> None:
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_station() -> None:
-        with transaction.atomic():
-            lock_station(station, official)
-            holding.set()
-            release.wait(timeout=30)
-
-    holder, _held, holder_errors = _in_thread(hold_station)
-    try:
-        assert holding.wait(timeout=10)
+    with held_in_a_transaction(lambda: lock_station(station, official)) as holder_errors:
         closer, closed, errors = _in_thread(lambda: close_election(election=station.election, actor=official))
         time.sleep(0.5)
         # The entry read the election open; it must commit before the election can close.
         assert not closed.is_set(), "the election closed while an entry that found it open was still running"
-    finally:
-        release.set()
-        holder.join()
     assert closed.wait(timeout=10)
     closer.join()
     assert holder_errors == []
@@ -168,27 +164,17 @@ def test_closing_an_election_waits_for_an_entry_in_progress(official: User, stat
 def test_an_entry_that_waited_for_a_closing_finds_the_election_closed(
     clerk: User, station: PollingStation, contest: Contest
 ) -> None:
-    holding, release = threading.Event(), threading.Event()
-
     def close_slowly() -> None:
-        with transaction.atomic():
-            election = Election.objects.select_for_update().get(pk=station.election_id)
-            election.status = Election.Status.CLOSED
-            election.save(update_fields=["status"])
-            holding.set()
-            release.wait(timeout=30)
+        election = Election.objects.select_for_update().get(pk=station.election_id)
+        election.status = Election.Status.CLOSED
+        election.save(update_fields=["status"])
 
-    closer, _closed, closer_errors = _in_thread(close_slowly)
-    try:
-        assert holding.wait(timeout=10)
+    with held_in_a_transaction(close_slowly) as closer_errors:
         writer, written, errors = _in_thread(
             lambda: submit_sheet(station=station, contest=contest, actor=clerk, key="late-0001", votes=[3, 2])
         )
         time.sleep(0.5)
         assert not written.is_set(), "an entry went ahead while its election was being closed"
-    finally:
-        release.set()
-        closer.join()
     writer.join()
     assert closer_errors == []
     # The station's lock statement reads the election under its share lock: the status it sees is the committed one.
