@@ -29,6 +29,12 @@
   var refetchFailures = 0;
   var refetchRetry = null;
 
+  // Milliseconds to wait before the n-th attempt in a row: exponential backoff with full jitter, so a restarted
+  // server is not hit by every viewer at once.
+  function backoff(attempts) {
+    return Math.random() * Math.min(30000, 1000 * Math.pow(2, attempts)) + 250;
+  }
+
   function setStatus(state) {
     if (!statusBox) {
       return;
@@ -119,8 +125,7 @@
       .then(function (loaded) {
         refetching = false;
         if (!loaded) {
-          var ceiling = Math.min(30000, 1000 * Math.pow(2, refetchFailures));
-          refetchRetry = window.setTimeout(refetch, Math.random() * ceiling + 250);
+          refetchRetry = window.setTimeout(refetch, backoff(refetchFailures));
         } else if (refetchAgain) {
           refetchAgain = false;
           refetch();
@@ -196,9 +201,7 @@
       }
       setStatus("reconnecting");
       attempt += 1;
-      // Exponential backoff with full jitter, so a restarted server is not hit by every viewer at once.
-      var ceiling = Math.min(30000, 1000 * Math.pow(2, attempt));
-      window.setTimeout(connect, Math.random() * ceiling + 250);
+      window.setTimeout(connect, backoff(attempt));
     };
   }
 
