@@ -34,6 +34,7 @@ test: $(VENV)/.installed-dev system-packages services newman-deps lint typecheck
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy .

@@ -16,15 +16,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Header, Path, Query, Router, Schema, Status
 
 from ballots import services
-from ballots.auth import ENTRY_AUTH
 from ballots.counting import MAX_BATCH
-from ballots.idempotency import Recorded
 from ballots.models import Ballot
 from ballots.overview import StationOverview, list_station_overviews
 from ballots.throttling import EntryRateThrottle
 from elections.models import Contest, PollingStation
-from votetracker.errors import error_body, status_for
-from votetracker.http import get_client_address
+from trust.errors import ERRORS, ErrorBody, error_body, status_for
+from trust.http import get_client_address
+from trust.idempotency import Recorded
+from trust.tokens import ENTRY_AUTH
 
 router = Router(tags=["entry"], auth=ENTRY_AUTH, throttle=EntryRateThrottle())
 
@@ -42,20 +42,6 @@ KeyHeader = Annotated[
     ),
 ]
 REPLAY_HEADER = "Idempotent-Replayed"
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
-
-
-# 400: a body that is not JSON at all; 422: JSON that does not fit the schema or the rules.
-ERRORS: dict[int, type[Schema]] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 class CandidateOut(Schema):

@@ -21,11 +21,11 @@ from ballots.entry import (
     require_user,
     station_id_of,
 )
-from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import Ballot, BallotMark, BallotVoid, StationCount
 from ballots.sheets import cross_check_station
 from elections.models import Candidate, Contest, PollingStation
-from votetracker.errors import DomainError, EntryRejected
+from trust.errors import DomainError, EntryRejected
+from trust.idempotency import Recorded, run_idempotently
 
 MAX_BATCH = 500
 

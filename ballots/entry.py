@@ -4,30 +4,17 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, models, transaction
+from django.contrib.auth.models import User
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
-from ballots.audit import record_audit_event
-from elections.models import Contest, District, Election, PollingStation, SupervisorAssignment
-from elections.selectors import is_official, list_district_ids_under, list_stations_for_user
+from elections.models import Contest, District, Election, PollingStation
+from elections.selectors import list_district_ids_under, list_stations_for_user, supervises
+from trust.audit import record_audit_event
+from trust.changes import note_results_changed
+from trust.errors import EntryRejected, NotAllowed
+from trust.roles import Actor, is_official, require_user
 from votetracker import metrics
-from votetracker.errors import EntryRejected, NotAllowed
-
-Actor = User | AnonymousUser | None
-
-
-def notify_results_changed(election_id: int) -> None:
-    """Tell the results side that ``election_id`` changed; runs after commit, so a rolled-back write says nothing."""
-    from results.services import refresh_tallies  # imported here: the results app builds on this one
-
-    refresh_tallies(election_id=election_id)
-
-
-def require_user(actor: Actor) -> User:
-    if actor is None or not actor.is_authenticated or not isinstance(actor, User) or not actor.is_active:
-        raise NotAllowed(_("Sign in to enter results."), code="not_authenticated")
-    return actor
 
 
 def station_id_of(station: PollingStation | int) -> int:
@@ -93,14 +80,6 @@ def _read_station_locked(station_id: int) -> PollingStation:
     locked.election, end = _from_row(Election, row, end)
     locked.district, _end = _from_row(District, row, end)
     return locked
-
-
-def supervises(user: User, station: PollingStation) -> bool:
-    """Whether ``user`` is an official or supervises the district (or a parent district) of ``station``."""
-    if is_official(user):
-        return True
-    supervised = set(SupervisorAssignment.objects.filter(user=user).values_list("district_id", flat=True))
-    return bool(supervised) and station.district_id in list_district_ids_under(supervised)
 
 
 def require_supervisor(user: User, station: PollingStation) -> None:
@@ -202,9 +181,5 @@ def record_change(
         idempotency_key=idempotency_key,
         election_id=station.election_id,
     )
-    from results.services import note_change
-
-    note_change(slug=station.election.slug)
-    election_id = station.election_id
-    transaction.on_commit(lambda: notify_results_changed(election_id))
+    note_results_changed(election_id=station.election_id, election_slug=station.election.slug)
     metrics.count_entry_accepted(action)

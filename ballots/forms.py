@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from elections.models import Candidate
 from elections.templatetags.names import local_name_of
-from votetracker.errors import DomainError
+from trust.errors import DomainError
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -13,8 +13,9 @@ from django.db.models import Count, Max, QuerySet
 from ballots.entry import supervises
 from ballots.models import Ballot, StationCount, TallySheet, TallySheetVote, TurnoutReport
 from elections.models import Candidate, Contest, Election, PollingStation, SupervisorAssignment
-from elections.selectors import is_official, list_district_ids_under, list_stations_for_user
+from elections.selectors import list_district_ids_under, list_stations_for_user
 from elections.templatetags.names import local_name_of
+from trust.roles import is_official
 
 Status = TallySheet.Status
 # When several versions are open, the one that needs someone's attention is the one to show.

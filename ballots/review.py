@@ -16,7 +16,6 @@ from ballots.entry import (
     require_supervisor,
     require_user,
 )
-from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import TallySheet
 from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
 from ballots.sheets import (
@@ -31,7 +30,8 @@ from ballots.sheets import (
     validate_sheet_numbers,
 )
 from elections.models import Contest, Election, PollingStation
-from votetracker.errors import EntryRejected
+from trust.errors import EntryRejected
+from trust.idempotency import Recorded, run_idempotently
 
 Status = TallySheet.Status
 

@@ -15,11 +15,10 @@ from ballots.counting import (
     reopen_count,
     void_ballot,
 )
-from ballots.entry import notify_results_changed
-from ballots.idempotency import Recorded, run_idempotently
 from ballots.review import quarantine_sheet, release_sheet, resolve_sheet_review
 from ballots.sheets import cross_check_station, submit_tally_sheet, validate_sheet_numbers
 from ballots.turnout import report_turnout
+from trust.idempotency import Recorded, run_idempotently
 
 __all__ = [
     "BallotEntry",
@@ -27,7 +26,6 @@ __all__ = [
     "Recorded",
     "cross_check_station",
     "mark_count_complete",
-    "notify_results_changed",
     "quarantine_sheet",
     "record_ballot",
     "record_ballots_batch",

@@ -23,11 +23,11 @@ from ballots.entry import (
     station_id_of,
     supervises,
 )
-from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import TallySheet, TallySheetVote
 from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
 from elections.models import Contest, Election, PollingStation
-from votetracker.errors import EntryRejected
+from trust.errors import EntryRejected
+from trust.idempotency import Recorded, run_idempotently
 
 Status = TallySheet.Status
 SheetNumbers = tuple[int, int, int, dict[int, int]]

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
-from ballots.auth import hash_secret
+from trust.tokens import hash_secret
 
 
 class EntryRateThrottle(SimpleRateThrottle):

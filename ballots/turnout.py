@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ballots.entry import Actor, lock_station, record_change, require_entry_window, require_user, station_id_of
-from ballots.idempotency import Recorded, run_idempotently
 from ballots.models import TurnoutReport
 from elections.models import PollingStation
-from votetracker.errors import EntryRejected
+from trust.errors import EntryRejected
+from trust.idempotency import Recorded, run_idempotently
 
 # Devices' clocks drift; a report a little ahead of the server's clock is still "now".
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)

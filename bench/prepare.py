@@ -70,13 +70,13 @@ def seed() -> Election:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from ballots.auth import issue_api_token
     from elections.demo import DEMO_ELECTION_SLUG, seed_demo
     from elections.models import Contest, PollingStation
     from elections.models import Election as ElectionModel
     from elections.selectors import list_district_ids_under
     from elections.services import open_election, publish_results
     from results.services import refresh_tallies
+    from trust.tokens import issue_api_token
 
     call_command("migrate", verbosity=0, interactive=False)
     seed_demo(only_if_empty=True)

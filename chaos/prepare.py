@@ -22,12 +22,12 @@ def prepare(*, clerks: int) -> dict[str, Any]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from ballots.auth import issue_api_token
     from elections.demo import DEMO_ELECTION_SLUG, seed_demo
     from elections.models import ClerkAssignment, Contest, Election, PollingStation
-    from elections.selectors import CLERKS_GROUP
     from elections.services import open_election, publish_results
     from results.services import refresh_tallies
+    from trust.roles import CLERKS_GROUP
+    from trust.tokens import issue_api_token
 
     call_command("migrate", verbosity=0, interactive=False)
     seed_demo()

@@ -19,7 +19,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ballots.models import AuditEvent
 from elections import services
 from elections.imports import ElectionImportExportMixin
 from elections.models import (
@@ -33,8 +32,9 @@ from elections.models import (
     SupervisorAssignment,
 )
 from elections.resources import CandidateResource, DistrictResource, PartyResource, PollingStationResource
-from votetracker.errors import DomainError
-from votetracker.http import get_client_address
+from trust.errors import DomainError
+from trust.http import get_client_address
+from trust.models import AuditEvent
 
 Service = Callable[..., Election]
 
@@ -411,25 +411,3 @@ class StaffUserAdmin(UserAdmin):
             # Only a superuser may hand out superuser status or individual permissions.
             readonly += ["is_superuser", "user_permissions"]
         return readonly
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit log, read-only: events are appended by the services and never changed."""
-
-    list_display = ["id", "at", "actor_name", "client_address", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_name", "object_repr", "object_id", "idempotency_key", "hash"]
-    date_hierarchy = "at"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from ballots.audit import record_audit_event
 from elections.models import (
     Candidate,
     ClerkAssignment,
@@ -26,7 +25,8 @@ from elections.models import (
     PollingStation,
     SupervisorAssignment,
 )
-from elections.selectors import CLERKS_GROUP, OFFICIALS_GROUP, SUPERVISORS_GROUP
+from trust.audit import record_audit_event
+from trust.roles import CLERKS_GROUP, OFFICIALS_GROUP, SUPERVISORS_GROUP
 
 DEMO_ELECTION_SLUG = "riverland-2026"
 DEMO_RANDOM_SEED = 2026

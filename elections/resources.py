@@ -22,8 +22,8 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Result, RowResult
 
-from ballots.audit import record_audit_event
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+from trust.audit import record_audit_event
 
 logger = logging.getLogger(__name__)
 

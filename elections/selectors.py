@@ -6,10 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet
 
 from elections.models import District, Election, PollingStation, SupervisorAssignment
-
-OFFICIALS_GROUP = "Officials"
-SUPERVISORS_GROUP = "Supervisors"
-CLERKS_GROUP = "Clerks"
+from trust.roles import is_official
 
 
 def list_elections_for_home() -> QuerySet[Election]:
@@ -19,18 +16,6 @@ def list_elections_for_home() -> QuerySet[Election]:
         .annotate(station_count=Count("stations", distinct=True), contest_count=Count("contests", distinct=True))
         .order_by("-date", "name")
     )
-
-
-def is_official(user: User | AnonymousUser) -> bool:
-    """Whether ``user`` is an official. Kept on the user object, as Django keeps permissions: one request asks this
-    several times (may enter, may correct), and its user object lives only as long as the request."""
-    if not user.is_authenticated:
-        return False
-    cached: bool | None = getattr(user, "_votetracker_is_official", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=OFFICIALS_GROUP).exists()
-        user._votetracker_is_official = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def list_district_ids_under(district_ids: set[int]) -> set[int]:
@@ -53,3 +38,11 @@ def list_stations_for_user(user: User | AnonymousUser) -> QuerySet[PollingStatio
     supervised = set(SupervisorAssignment.objects.filter(user=user).values_list("district_id", flat=True))
     district_ids = list_district_ids_under(supervised) if supervised else set()
     return stations.filter(Q(district_id__in=district_ids) | Q(clerk_assignments__user=user)).distinct()
+
+
+def supervises(user: User, station: PollingStation) -> bool:
+    """Whether ``user`` is an official or supervises the district (or a parent district) of ``station``."""
+    if is_official(user):
+        return True
+    supervised = set(SupervisorAssignment.objects.filter(user=user).values_list("district_id", flat=True))
+    return bool(supervised) and station.district_id in list_district_ids_under(supervised)

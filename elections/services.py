@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.audit import record_audit_event
 from elections.models import Contest, Election
-from elections.selectors import is_official
-from votetracker.errors import NotAllowed, TransitionRefused
-
-Actor = User | AnonymousUser | None
+from trust.audit import record_audit_event
+from trust.changes import note_results_changed
+from trust.errors import NotAllowed, TransitionRefused
+from trust.roles import Actor, is_official
 
 
 def _require_official(actor: Actor) -> None:
@@ -59,10 +58,7 @@ def _change_status(
             client_address=client_address,
             election_id=election.pk,
         )
-        from results.services import note_change, refresh_tallies  # imported here: results builds on this app
-
-        note_change(slug=election.slug)
-        transaction.on_commit(lambda: refresh_tallies(election_id=election.pk))
+        note_results_changed(election_id=election.pk, election_slug=election.slug)
     return election
 
 

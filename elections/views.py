@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from elections.selectors import is_official, list_elections_for_home
+from elections.selectors import list_elections_for_home
+from trust.roles import is_official
 
 
 def home(request: HttpRequest) -> HttpResponse:

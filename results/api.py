@@ -15,10 +15,10 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from ballots.api import ErrorOut
 from results.nist import build_nist_report
 from results.selectors import get_public_snapshot, list_public_elections, snapshot_json
 from results.tallies import Snapshot
+from trust.errors import ErrorOut
 
 router = Router(tags=["results"])
 

@@ -1,7 +1,8 @@
 """The one funnel from an accepted change to every viewer: recount, store a versioned snapshot, broadcast.
 
-``refresh_tallies`` runs after each commit that may change what the public sees (``ballots.entry`` for entries,
-``elections.services`` for status changes). It is the only code that talks to the channel layer.
+``refresh_tallies`` runs after each commit that may change what the public sees: the apps below say so through the
+change hook (``trust.changes.note_results_changed``), whose handler this app registers. It is the only code that
+talks to the channel layer.
 
 Coalescing: many commits in a burst must become neither many recounts nor many broadcasts. The first refresh of an
 election in a window takes a gate in the shared cache (``SET NX PX``, so it holds across app nodes), recounts and
@@ -31,6 +32,7 @@ from elections.models import Election
 from results import frames
 from results.models import ResultsVersion
 from results.tallies import Snapshot, build_snapshot
+from trust.changes import ResultsChange, ResultsChangeHandler
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,14 @@ def note_change(*, slug: str) -> None:
     A rolled-back write leaves a note that costs one needless recount, nothing more.
     """
     cache.set(changed_key(slug), time.time(), SNAPSHOT_TIMEOUT)
+
+
+def _note_results_change(change: ResultsChange) -> None:
+    note_change(slug=change.election_slug)
+
+
+def _refresh_after_commit(change: ResultsChange) -> None:
+    refresh_tallies(election_id=change.election_id)
 
 
 def is_stale(snapshot: Snapshot, changed_at: float | None) -> bool:
@@ -345,3 +355,6 @@ class TrailingRefreshes:
 
 
 _trailing = TrailingRefreshes()
+
+# What the results app does when another app says an election's results changed (registered in ``ResultsConfig``).
+RESULTS_CHANGE_HANDLER = ResultsChangeHandler(noted=_note_results_change, committed=_refresh_after_commit)

@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from trust.errors import DomainError, error_body, status_for
 from votetracker import metrics
-from votetracker.errors import DomainError, error_body, status_for
 
 logger = logging.getLogger(__name__)
 

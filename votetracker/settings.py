@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     # Serves the API docs' scripts from our own static files (else from a CDN, which the CSP refuses).
     "ninja",
     "csp",
+    "trust",
     "elections",
     "ballots",
     "results",

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from ballots.idempotency import Recorded
 from ballots.models import TallySheet
 from ballots.services import submit_tally_sheet
 from elections.models import Contest, Election, PollingStation
+from trust.idempotency import Recorded
 
 
 def set_counting(election: Election, method: str, *, double_entry: bool = False) -> Election:

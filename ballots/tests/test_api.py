@@ -13,10 +13,11 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from ballots.auth import issue_api_token, revoke_api_tokens
-from ballots.models import ApiToken, AuditEvent, Ballot, BallotVoid, TallySheet, TurnoutReport
+from ballots.models import Ballot, BallotVoid, TallySheet, TurnoutReport
 from ballots.tests.support import set_counting
 from elections.models import Candidate, Contest, Election, PollingStation
+from trust.models import ApiToken, AuditEvent
+from trust.tokens import issue_api_token, revoke_api_tokens
 
 BASE = "/api/v1/entry"
 

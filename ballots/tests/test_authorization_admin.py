@@ -17,11 +17,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from ballots.auth import issue_api_token
-from ballots.models import ApiToken, AuditEvent
 from ballots.tests.matrix_doors import ROLES, World, client_for, world_fixture  # noqa: F401
 from elections.models import Candidate, Election, Party, PollingStation
 from elections.services import close_election
+from trust.models import ApiToken, AuditEvent
+from trust.tokens import issue_api_token
 
 ALLOW, LOGIN, FORBIDDEN = "allow", "login", "403"
 #          anon clerkA clerkB B-token othSup sup off inactive revoked
@@ -125,8 +125,8 @@ DOORS: dict[str, AdminDoor] = {
             "elections.contest",
             "elections.candidate",
             "auth.user",
-            "ballots.auditevent",
-            "ballots.apitoken",
+            "trust.auditevent",
+            "trust.apitoken",
         ]
     },
     **{
@@ -148,7 +148,7 @@ DOORS: dict[str, AdminDoor] = {
         CANDIDATE, change_form(CANDIDATE, name_en="Amal H."), changed=lambda w: candidate(w).name_en
     ),
     "add apitoken": AdminDoor(
-        lambda world: reverse("admin:ballots_apitoken_add"),
+        lambda world: reverse("admin:trust_apitoken_add"),
         lambda world, official: {"user": str(world.users["clerk_a"].pk), "name": "tablet 9"},
         changed=lambda world: ApiToken.objects.count(),
     ),
@@ -175,7 +175,7 @@ DOORS: dict[str, AdminDoor] = {
         status_of,
     ),
     "action revoke_selected": AdminDoor(
-        changelist("ballots.apitoken"),
+        changelist("trust.apitoken"),
         action("revoke_selected", lambda w: list(ApiToken.objects.all())),
         clerk_a_token,
         lambda w: list(ApiToken.objects.values_list("revoked_at", flat=True)),

@@ -16,8 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 import ballots.urls
-from ballots.models import AuditEvent, Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
+from ballots.models import Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
 from ballots.tests.matrix_doors import DOORS, ROLES, Door, World, client_for, world_fixture  # noqa: F401
+from trust.models import AuditEvent
 
 ALLOW, HIDDEN, LOGIN, FORBIDDEN, NOT_FOUND, PUBLIC = "allow", "hidden", "login", "403", "404", "public"
 A, H, L, F, N, P = ALLOW, HIDDEN, LOGIN, FORBIDDEN, NOT_FOUND, PUBLIC

@@ -7,14 +7,15 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 
-from ballots.audit import find_chain_breaks
-from ballots.models import AuditEvent, Ballot, BallotVoid, StationCount
+from ballots.models import Ballot, BallotVoid, StationCount
 from ballots.selectors import count_ballots
 from ballots.services import mark_count_complete, record_ballot, reopen_count, void_ballot
 from ballots.tests.support import set_counting
 from elections.models import Candidate, Contest, Election, PollingStation
 from elections.services import certify_election, close_election
-from votetracker.errors import EntryRejected, NotAllowed
+from trust.audit import find_chain_breaks
+from trust.errors import EntryRejected, NotAllowed
+from trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from ballots.auth import issue_api_token
-from ballots.models import ApiToken, AuditEvent, Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
+from ballots.models import Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
 from ballots.tests.matrix_doors import DOORS, Door, World, world_fixture  # noqa: F401
 from elections.models import Election
+from trust.models import ApiToken, AuditEvent
+from trust.tokens import issue_api_token
 
 FORM_POSTS = [name for name, door in DOORS.items() if door.method == "POST" and not door.api]
 API_POSTS = [name for name, door in DOORS.items() if door.method == "POST" and door.api]
@@ -101,7 +102,7 @@ def test_the_admin_login_change_form_and_actions_refuse_a_post_without_the_token
     assert official.post(reverse("admin:elections_election_changelist"), close).status_code == 403
     token = {"user": str(world.users["clerk_a"].pk), "name": "tablet 9"}
     tokens_before = ApiToken.objects.count()
-    assert official.post(reverse("admin:ballots_apitoken_add"), token).status_code == 403
+    assert official.post(reverse("admin:trust_apitoken_add"), token).status_code == 403
 
     assert Election.objects.get(pk=world.election.pk).name == "Test Election"
     assert Election.objects.get(pk=world.election.pk).status == Election.Status.OPEN

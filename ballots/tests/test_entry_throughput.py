@@ -15,13 +15,14 @@ from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from django.test import Client
 
-from ballots.audit import appended_at_end, find_chain_breaks, record_audit_event
-from ballots.auth import issue_api_token
 from ballots.entry import lock_station
-from ballots.models import AuditEvent, TallySheet
+from ballots.models import TallySheet
 from ballots.tests.support import submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
 from elections.services import close_election
+from trust.audit import appended_at_end, find_chain_breaks, record_audit_event
+from trust.models import AuditEvent
+from trust.tokens import issue_api_token
 
 # Queries for one accepted correction through the API with a bearer token, from authentication to commit (the
 # recount runs after commit, outside the request's own work). Raise it only for a reason. SQLite takes one more: it

@@ -9,9 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from ballots.models import ApiToken, Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
+from ballots.models import Ballot, BallotVoid, StationCount, TallySheet, TurnoutReport
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
+from trust.models import ApiToken
 
 
 def url(station: PollingStation, contest: Contest | None = None, tail: str = "") -> str:
@@ -351,18 +352,18 @@ def test_an_official_issues_a_token_in_the_admin_and_sees_its_secret_once(
     client: Client, official: User, clerk: User
 ) -> None:
     client.force_login(official)
-    response = client.post("/admin/ballots/apitoken/add/", {"user": str(clerk.pk), "name": "tablet 7"}, follow=True)
+    response = client.post("/admin/trust/apitoken/add/", {"user": str(clerk.pk), "name": "tablet 7"}, follow=True)
     html = response.content.decode()
     secret = re.search(r"(vt_[0-9a-f]{12}_[A-Za-z0-9_\-]+)", html)
     assert secret is not None
     token = ApiToken.objects.get()
     assert token.user == clerk
-    assert secret.group(1) not in client.get(f"/admin/ballots/apitoken/{token.pk}/change/").content.decode()
-    listing = client.get("/admin/ballots/apitoken/").content.decode()
+    assert secret.group(1) not in client.get(f"/admin/trust/apitoken/{token.pk}/change/").content.decode()
+    listing = client.get("/admin/trust/apitoken/").content.decode()
     assert token.prefix in listing
 
     client.post(
-        "/admin/ballots/apitoken/", {"action": "revoke_selected", "_selected_action": [str(token.pk)]}, follow=True
+        "/admin/trust/apitoken/", {"action": "revoke_selected", "_selected_action": [str(token.pk)]}, follow=True
     )
     token.refresh_from_db()
     assert token.revoked_at is not None

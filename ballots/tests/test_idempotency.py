@@ -9,12 +9,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 
-from ballots.audit import find_chain_breaks
-from ballots.models import AuditEvent, Ballot, IdempotencyRecord, TallySheet
+from ballots.models import Ballot, TallySheet
 from ballots.services import BallotEntry, quarantine_sheet, record_ballot, record_ballots_batch
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
-from votetracker.errors import DomainError, EntryRejected
+from trust.audit import find_chain_breaks
+from trust.errors import DomainError, EntryRejected
+from trust.models import AuditEvent, IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 

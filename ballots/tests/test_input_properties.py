@@ -16,11 +16,9 @@ from hypothesis import strategies as st
 
 from ballots.forms import MAX_COUNT, BallotForm, ReasonForm, SheetForm, TurnoutForm, UndoForm
 from ballots.models import (
-    AuditEvent,
     Ballot,
     BallotMark,
     BallotVoid,
-    IdempotencyRecord,
     StationCount,
     TallySheet,
     TallySheetVote,
@@ -35,7 +33,8 @@ from ballots.services import (
 )
 from ballots.tests.support import set_counting
 from elections.models import Contest, Election, PollingStation
-from votetracker.errors import DomainError
+from trust.errors import DomainError
+from trust.models import AuditEvent, IdempotencyRecord
 
 ENTRY_MODELS = (
     AuditEvent,

@@ -11,7 +11,6 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ballots.audit import find_chain_breaks
 from ballots.models import Ballot, TallySheet
 from ballots.selectors import get_station_result, list_station_results
 from ballots.services import (
@@ -25,7 +24,8 @@ from ballots.services import (
 )
 from ballots.tests.support import set_counting
 from elections.models import Contest, Election, PollingStation
-from votetracker.errors import DomainError
+from trust.audit import find_chain_breaks
+from trust.errors import DomainError
 
 STATIONS = 2
 CANDIDATES = 3

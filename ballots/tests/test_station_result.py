@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from ballots.audit import find_chain_breaks
 from ballots.models import TallySheet
 from ballots.selectors import get_station_result, list_station_results
 from ballots.services import (
@@ -17,7 +16,8 @@ from ballots.services import (
 )
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
-from votetracker.errors import EntryRejected
+from trust.audit import find_chain_breaks
+from trust.errors import EntryRejected
 
 pytestmark = pytest.mark.django_db
 

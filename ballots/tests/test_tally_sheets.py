@@ -9,13 +9,13 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ballots.audit import find_chain_breaks
 from ballots.models import TallySheet
 from ballots.selectors import get_station_result, list_sheet_history
 from ballots.services import quarantine_sheet, release_sheet, resolve_sheet_review, submit_tally_sheet
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
-from votetracker.errors import EntryRejected, NotAllowed
+from trust.audit import find_chain_breaks
+from trust.errors import EntryRejected, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

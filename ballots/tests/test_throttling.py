@@ -14,11 +14,12 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from ballots.auth import issue_api_token
-from ballots.models import AuditEvent, TurnoutReport
+from ballots.models import TurnoutReport
 from ballots.throttling import EntryRateThrottle
 from elections.models import Election, PollingStation
-from results.tests.servers import daphne_server
+from votetracker.tests.servers import daphne_server
+from trust.models import AuditEvent
+from trust.tokens import issue_api_token
 
 STATIONS = "/api/v1/entry/stations"
 

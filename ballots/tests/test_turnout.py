@@ -12,7 +12,7 @@ from ballots.models import TurnoutReport
 from ballots.selectors import get_station_turnout, list_turnout, list_turnout_history
 from ballots.services import report_turnout
 from elections.models import Election, PollingStation
-from votetracker.errors import EntryRejected, NotAllowed
+from trust.errors import EntryRejected, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

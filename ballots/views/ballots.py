@@ -15,8 +15,8 @@ from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm
 from ballots.overview import get_ballot_at, get_last_ballot
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after
 from elections.models import Candidate
-from votetracker.errors import DomainError
-from votetracker.http import get_client_address
+from trust.errors import DomainError
+from trust.http import get_client_address
 
 
 def _screen_url(station_id: int, contest_id: int) -> str:

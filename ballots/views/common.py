@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
 from ballots.overview import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
-from votetracker.errors import DomainError, NotAllowed
+from trust.errors import DomainError, NotAllowed
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 

@@ -14,8 +14,8 @@ from ballots import services
 from ballots.forms import AcceptVersionForm, SheetForm
 from ballots.overview import can_review, get_review_item, list_review_queue
 from ballots.views.common import acting_user, entry_login_required
-from votetracker.errors import DomainError
-from votetracker.http import get_client_address
+from trust.errors import DomainError
+from trust.http import get_client_address
 
 
 @entry_login_required

@@ -17,8 +17,8 @@ from ballots.models import TallySheet
 from ballots.overview import get_open_sheet
 from ballots.selectors import list_sheet_history
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after, station_url
-from votetracker.errors import DomainError
-from votetracker.http import get_client_address
+from trust.errors import DomainError
+from trust.http import get_client_address
 
 SHEET_MESSAGES = {
     TallySheet.Status.ACCEPTED: gettext_lazy("The tally sheet was accepted (version %(version)d)."),

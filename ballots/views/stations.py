@@ -12,8 +12,8 @@ from ballots import services
 from ballots.forms import TurnoutForm
 from ballots.overview import can_review, list_station_overviews
 from ballots.views.common import acting_user, entry_login_required, find_station, station_url
-from votetracker.errors import DomainError
-from votetracker.http import get_client_address
+from trust.errors import DomainError
+from trust.http import get_client_address
 
 
 @entry_login_required

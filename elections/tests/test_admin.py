@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from ballots.models import AuditEvent
 from elections.models import Contest, Election, PollingStation
+from trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ CHANGELISTS = [
     "admin:elections_party_changelist",
     "admin:elections_contest_changelist",
     "admin:elections_candidate_changelist",
-    "admin:ballots_auditevent_changelist",
+    "admin:trust_auditevent_changelist",
     "admin:auth_user_changelist",
 ]
 
@@ -120,9 +120,9 @@ def test_audit_log_is_read_only_in_the_admin(official_client: Client, election: 
 
     open_election(election=election, actor=official)
     event = AuditEvent.objects.get()
-    response = official_client.post(reverse("admin:ballots_auditevent_change", args=[event.pk]), {"action": "x"})
+    response = official_client.post(reverse("admin:trust_auditevent_change", args=[event.pk]), {"action": "x"})
     assert response.status_code == 403
-    assert official_client.get(reverse("admin:ballots_auditevent_add")).status_code == 403
+    assert official_client.get(reverse("admin:trust_auditevent_add")).status_code == 403
 
 
 def test_official_cannot_grant_superuser(official_client: Client, clerk: User) -> None:

@@ -25,9 +25,9 @@ def test_officials_configure_elections_and_staff_and_read_the_audit_log() -> Non
     for model in ("election", "district", "pollingstation", "party", "contest", "candidate", "clerkassignment"):
         for verb in ("add", "change", "delete", "view"):
             assert f"elections.{verb}_{model}" in codes
-    assert {"ballots.view_auditevent", "auth.add_user", "auth.change_user"} <= codes
-    assert "ballots.change_auditevent" not in codes
-    assert "ballots.delete_auditevent" not in codes
+    assert {"trust.view_auditevent", "auth.add_user", "auth.change_user"} <= codes
+    assert "trust.change_auditevent" not in codes
+    assert "trust.delete_auditevent" not in codes
     assert "auth.change_group" not in codes
 
 

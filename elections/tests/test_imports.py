@@ -27,8 +27,6 @@ from hypothesis import strategies as st
 from import_export.formats.base_formats import CSV, XLSX, Format
 from import_export.tmp_storages import CacheStorage
 
-from ballots.audit import find_chain_breaks
-from ballots.models import AuditEvent
 from elections.imports import (
     MAX_IMPORT_FILE_SIZE,
     ElectionImportExportMixin,
@@ -46,6 +44,8 @@ from elections.resources import (
     neutralise_formula,
     restore_formula,
 )
+from trust.audit import find_chain_breaks
+from trust.models import AuditEvent
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse

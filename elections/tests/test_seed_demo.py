@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from ballots.models import AuditEvent
 from elections.demo import DEMO_DISTRICTS, DEMO_ELECTION_SLUG, DISTRICT_SPAN
 from elections.models import (
     Candidate,
@@ -23,6 +22,7 @@ from elections.models import (
 )
 from elections.selectors import list_stations_for_user
 from elections.services import list_opening_problems, open_election
+from trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

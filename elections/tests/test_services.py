@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from ballots.audit import find_chain_breaks
-from ballots.models import AuditEvent
 from elections import services
 from elections.models import Candidate, Contest, Election
-from votetracker.errors import NotAllowed, TransitionRefused
+from trust.audit import find_chain_breaks
+from trust.errors import NotAllowed, TransitionRefused
+from trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from elections.models import Election
 from results.services import _sent_key, current_version
-from results.tests.servers import ROOT, server_environment
+from votetracker.tests.servers import ROOT, server_environment
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -9,9 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from ballots.models import AuditEvent, TallySheet, TurnoutReport
+from ballots.models import TallySheet, TurnoutReport
 from ballots.tests.conftest import station  # noqa: F401 - fixture
 from elections.models import Election
+from trust.models import AuditEvent
 
 
 def _simulate(election: Election, *extra: str) -> str:

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from ballots.auth import issue_api_token
 from ballots.models import TallySheet
 from elections.models import Contest, Election, PollingStation
-from results.tests.servers import WebSocketClient
+from votetracker.tests.servers import WebSocketClient
 from results.tests.topology import AppNode, app_node, nginx_front
+from trust.tokens import issue_api_token
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

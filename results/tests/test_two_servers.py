@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 from django.contrib.auth.models import User
 
-from ballots.auth import issue_api_token
 from elections.models import Contest, Election, PollingStation
-from results.tests.servers import WebSocketClient, daphne_server
+from votetracker.tests.servers import WebSocketClient, daphne_server
+from trust.tokens import issue_api_token
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

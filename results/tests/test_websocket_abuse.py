@@ -21,7 +21,7 @@ from results.consumers import (
     UNSUPPORTED_DATA_CLOSE_CODE,
 )
 from results.services import refresh_tallies
-from results.tests.servers import WebSocketClient, daphne_server
+from votetracker.tests.servers import WebSocketClient, daphne_server
 from results.tests.support import ORIGIN, close_sync_thread_connections, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from results.tests.servers import ROOT, free_port, server_environment
+from votetracker.tests.servers import ROOT, free_port, server_environment
 
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR = ROOT / "deploy" / "nginx"

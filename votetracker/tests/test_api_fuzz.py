@@ -29,11 +29,11 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
-from ballots.auth import issue_api_token
 from ballots.services import record_ballot
 from ballots.tests.support import set_counting
 from elections.models import Election
 from elections.services import open_election, publish_results
+from trust.tokens import issue_api_token
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -20,7 +20,7 @@ from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Election
 from elections.services import open_election, publish_results
 from results.services import snapshot_key
-from results.tests.servers import server_environment
+from votetracker.tests.servers import server_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"

@@ -14,12 +14,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from ballots.auth import issue_api_token
 from ballots.models import TallySheet
 from ballots.tests.support import set_counting
 from elections.models import ClerkAssignment, Election
 from elections.services import open_election, publish_results
-from results.tests.servers import daphne_server
+from votetracker.tests.servers import daphne_server
+from trust.tokens import issue_api_token
 from votetracker.api import api
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,13 +15,13 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max
 
-from ballots.auth import issue_api_token, revoke_api_tokens
 from ballots.models import TallySheet, TurnoutReport
 from ballots.services import report_turnout, submit_tally_sheet
 from elections.models import Contest, Election, PollingStation
 from elections.selectors import list_district_ids_under
 from elections.services import open_election, publish_results
-from votetracker.errors import DomainError
+from trust.errors import DomainError
+from trust.tokens import issue_api_token, revoke_api_tokens
 
 
 def plan_sheet(

@@ -6,24 +6,29 @@ import itertools
 import threading
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
-from ballots.audit import find_chain_breaks, record_audit_event
-from ballots.models import AuditEvent
-from elections.models import Election
+from trust.audit import find_chain_breaks, record_audit_event
+from trust.models import AuditEvent
 
 
-def _append(election: Election, actor: User | None, n: int) -> None:
+@pytest.fixture
+def subject(db: None) -> Group:
+    """Something to audit: the audit log records changes to any model, of any app."""
+    return Group.objects.create(name="Audited")
+
+
+def _append(subject: Group, actor: User | None, n: int) -> None:
     for i in range(n):
         with transaction.atomic():
-            record_audit_event(action="test.touch", obj=election, actor=actor, after={"i": i}, election_id=election.pk)
+            record_audit_event(action="test.touch", obj=subject, actor=actor, after={"i": i}, election_id=1)
 
 
 @pytest.mark.django_db
-def test_events_form_one_chain(election: Election, official: User) -> None:
-    _append(election, official, 5)
+def test_events_form_one_chain(subject: Group, official: User) -> None:
+    _append(subject, official, 5)
     events = list(AuditEvent.objects.order_by("id"))
     assert events[0].prev_hash == "0" * 64
     assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
@@ -32,9 +37,9 @@ def test_events_form_one_chain(election: Election, official: User) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_appending_outside_a_transaction_is_refused(election: Election) -> None:
+def test_appending_outside_a_transaction_is_refused(subject: Group) -> None:
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        record_audit_event(action="test.touch", obj=election, actor=None)
+        record_audit_event(action="test.touch", obj=subject, actor=None)
 
 
 def _tamper(sql: str, params: list[str | int]) -> None:
@@ -48,8 +53,8 @@ def _tamper(sql: str, params: list[str | int]) -> None:
 
 
 @pytest.mark.django_db
-def test_verify_audit_names_an_edited_event(election: Election, official: User) -> None:
-    _append(election, official, 4)
+def test_verify_audit_names_an_edited_event(subject: Group, official: User) -> None:
+    _append(subject, official, 4)
     target = AuditEvent.objects.order_by("id")[2]
     _tamper("UPDATE ballots_auditevent SET after = %s WHERE id = %s", ['{"i": 99}', target.pk])
     with pytest.raises(CommandError, match=rf"#{target.pk} does not verify: its content does not match"):
@@ -57,8 +62,8 @@ def test_verify_audit_names_an_edited_event(election: Election, official: User) 
 
 
 @pytest.mark.django_db
-def test_verify_audit_names_the_event_after_a_deleted_one(election: Election, official: User) -> None:
-    _append(election, official, 4)
+def test_verify_audit_names_the_event_after_a_deleted_one(subject: Group, official: User) -> None:
+    _append(subject, official, 4)
     ids = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
     _tamper("DELETE FROM ballots_auditevent WHERE id = %s", [ids[1]])
     with pytest.raises(CommandError, match=rf"#{ids[2]} does not verify: its previous hash"):
@@ -68,8 +73,8 @@ def test_verify_audit_names_the_event_after_a_deleted_one(election: Election, of
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 @pytest.mark.parametrize("statement", ["UPDATE ballots_auditevent SET action = 'x'", "DELETE FROM ballots_auditevent"])
-def test_database_refuses_update_and_delete_of_audit_rows(election: Election, official: User, statement: str) -> None:
-    _append(election, official, 1)
+def test_database_refuses_update_and_delete_of_audit_rows(subject: Group, official: User, statement: str) -> None:
+    _append(subject, official, 1)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
     assert AuditEvent.objects.count() == 1
@@ -77,12 +82,12 @@ def test_database_refuses_update_and_delete_of_audit_rows(election: Election, of
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_appends_keep_one_chain(election: Election, official: User) -> None:
+def test_concurrent_appends_keep_one_chain(subject: Group, official: User) -> None:
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            _append(election, official, 10)
+            _append(subject, official, 10)
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread below
             errors.append(exc)
         finally:

@@ -1,6 +1,9 @@
-"""API tokens in the Django admin: an official issues one (its secret is shown once), lists and revokes them."""
+"""The audit log (read-only) and API tokens in the Django admin: an official issues a token (its secret is shown once),
+lists and revokes them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -9,9 +12,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ballots.auth import issue_api_token, revoke_api_tokens
-from ballots.models import ApiToken
-from votetracker.http import get_client_address
+from trust.http import get_client_address
+from trust.models import ApiToken, AuditEvent
+from trust.tokens import issue_api_token, revoke_api_tokens
 
 
 @admin.register(ApiToken)
@@ -63,3 +66,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
             client_address=get_client_address(request),
         )
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: events are appended by the services and never changed."""
+
+    list_display = ["id", "at", "actor_name", "client_address", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_repr", "object_id", "idempotency_key", "hash"]
+    date_hierarchy = "at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.audit import appended_at_end
-from ballots.models import IdempotencyRecord
-from votetracker.errors import EntryRejected
+from trust.audit import appended_at_end
+from trust.errors import EntryRejected
+from trust.models import IdempotencyRecord
 
 T = TypeVar("T")
 

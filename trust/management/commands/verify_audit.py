@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ballots.audit import find_chain_breaks
-from ballots.models import AuditEvent
+from trust.audit import find_chain_breaks
+from trust.models import AuditEvent
 
 
 class Command(BaseCommand):

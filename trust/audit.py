@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from ballots.models import AuditEvent
+from trust.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.

@@ -15,8 +15,8 @@ from django.utils import timezone
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
-from ballots.audit import record_audit_event
-from ballots.models import ApiToken
+from trust.audit import record_audit_event
+from trust.models import ApiToken
 
 # Tokens start "vt_" so a leaked one is recognisable (e.g. by secret scanners).
 SCHEME = "vt"

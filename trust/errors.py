@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ninja import Schema
+
 
 class DomainError(Exception):
     """A request the rules refuse. ``code`` is stable for API clients; ``message`` is for people."""
@@ -55,3 +57,19 @@ def status_for(error: DomainError) -> int:
     if isinstance(error, EntryRejected):
         return 422
     return 400
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorOut(Schema):
+    """The body of every error the API answers: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
+
+
+# 400: a body that is not JSON at all; 422: JSON that does not fit the schema or the rules.
+ERRORS: dict[int, type[Schema]] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
