@@ -12,24 +12,47 @@ SERVER_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 
 .PHONY: run test lint typecheck pytest-server pytest-embedded services system-packages clean bench bench-smoke
 
+# Dependencies: requirements.txt (runtime) and requirements-dev.txt (tests and tools) are the files people edit; the
+# lock files requirements.lock and requirements-dev.lock pin every transitive dependency with the hash of every file
+# PyPI offers for it, and every install (here, CI and the image) uses only them, with --require-hashes.
+# To add, remove or update a dependency: change its pin in requirements*.txt, run `make lock`, and commit the inputs
+# and both locks together. `make lock UPGRADE="-P NAME"` moves one transitive dependency to its newest release.
+# The venv's own pip installs the locks: upgrading it first would be the one unhashed install (the dev lock pins pip).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# The runtime lock is a subset of the dev lock at the same versions (`make lock` makes it so), hence both stamps.
+$(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(VENV)/.installed $@
+
+# The dev lock is resolved first; the runtime lock then takes its versions from it. Only PyPI is asked: a machine's
+# pip configuration (extra indexes, local wheels, constraints) must not leak into the locks.
+UPGRADE ?=
+.PHONY: lock lock-check
+PIP_COMPILE := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u PIP_NO_INDEX -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) $(UPGRADE) --output-file requirements-dev.lock requirements-dev.txt
+	$(PIP_COMPILE) --constraint requirements-dev.lock --output-file requirements.lock requirements.txt
+
+# A pin edited in requirements*.txt without `make lock` fails here, offline: the inputs must agree with the locks.
+lock-check: $(VENV)/.installed-dev
+	@$(BIN)/pip install --dry-run --no-index --no-deps --quiet -r requirements-dev.txt -c requirements-dev.lock \
+		&& $(BIN)/pip install --dry-run --no-index --no-deps --quiet -r requirements.txt -c requirements.lock \
+		|| { echo "requirements*.txt and the lock files disagree: run make lock" >&2; exit 1; }
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
 
-test: $(VENV)/.installed-dev system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos
+test: $(VENV)/.installed-dev lock-check system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
