@@ -2,6 +2,10 @@
 
 Every answer may be read from any origin (CORS ``*``), carries the snapshot version as its ETag and may be cached
 for a few seconds; ``If-None-Match`` with the current version answers 304 without a body.
+
+The views answer with ready-made responses (the snapshot as JSON encoded once per version), so the declared response
+types are not validated per request: they describe the answers in the OpenAPI document, and mypy checks the bodies
+built here against them (``results/tests/test_snapshot_type.py`` validates real answers).
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ import csv
 import datetime as dt
 import io
 import json
-from typing import Any
+from collections.abc import Mapping
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
+from pydantic import with_config
+from typing_extensions import TypedDict
 
-from results.nist import build_nist_report
+from results.nist import NistElectionReport, build_nist_report
 from results.selectors import get_public_snapshot, list_public_elections, snapshot_json
-from results.tallies import Snapshot
+from results.snapshot import EXACT, Snapshot, SnapshotContest, SnapshotStation, SnapshotStationResult
 from trust.errors import ErrorOut
 
 router = Router(tags=["results"])
@@ -40,19 +46,32 @@ class ElectionsOut(Schema):
     elections: list[ElectionOut]
 
 
-class ContestResultsOut(Schema):
+@with_config(EXACT)
+class ContestResults(TypedDict):
+    """One contest of the snapshot ``version``."""
+
     version: int
-    contest: dict[str, Any]
+    contest: SnapshotContest
 
 
-class StationResultsOut(Schema):
+@with_config(EXACT)
+class StationContestResult(SnapshotStationResult):
+    """A station's result in one contest, with the contest's slug and its candidates' ids in ballot order."""
+
+    contest: str
+    candidates: list[int]
+
+
+@with_config(EXACT)
+class StationResults(TypedDict):
+    """A polling station of the snapshot ``version`` and its result in each contest it reported for."""
+
     version: int
-    station: dict[str, Any]
-    results: list[dict[str, Any]]
+    station: SnapshotStation
+    results: list[StationContestResult]
 
 
-# The views answer with ready-made responses; these declarations only document them. 304: ``If-None-Match`` named
-# the current version.
+# 304: ``If-None-Match`` named the current version.
 VERSIONED = {304: None, 404: ErrorOut}
 CSV_ANSWER = {
     "responses": {
@@ -81,7 +100,7 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 def _versioned(
     request: HttpRequest,
     snapshot: Snapshot,
-    body: Any,
+    body: str | Mapping[str, object],
     *,
     content_type: str = "application/json",
     filename: str | None = None,
@@ -126,7 +145,7 @@ def list_elections(request: HttpRequest) -> HttpResponse:
 
 @router.get(
     "/elections/{slug}",
-    response={200: dict[str, Any], **VERSIONED},
+    response={200: Snapshot, **VERSIONED},
     url_name="results_election",
     summary="An election's results snapshot",
 )
@@ -138,7 +157,7 @@ def get_election(request: HttpRequest, slug: str) -> HttpResponse:
 
 @router.get(
     "/elections/{slug}/contests/{contest_slug}",
-    response={200: ContestResultsOut, **VERSIONED},
+    response={200: ContestResults, **VERSIONED},
     url_name="results_contest",
     summary="One contest's results",
 )
@@ -148,12 +167,13 @@ def get_contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpRespo
     contest = next((c for c in snapshot["contests"] if c["slug"] == contest_slug), None)
     if contest is None:
         raise Http404("No such contest.")
-    return _versioned(request, snapshot, {"version": snapshot["version"], "contest": contest})
+    body: ContestResults = {"version": snapshot["version"], "contest": contest}
+    return _versioned(request, snapshot, body)
 
 
 @router.get(
     "/elections/{slug}/stations/{code}",
-    response={200: StationResultsOut, **VERSIONED},
+    response={200: StationResults, **VERSIONED},
     url_name="results_station",
     summary="One polling station's results",
 )
@@ -163,13 +183,14 @@ def get_station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     station = next((s for s in snapshot["stations"] if s["code"] == code), None)
     if station is None:
         raise Http404("No such polling station.")
-    results = [
+    results: list[StationContestResult] = [
         {"contest": c["slug"], "candidates": [cand["id"] for cand in c["candidates"]], **row}
         for c in snapshot["contests"]
         for row in c["stations"]
         if row["station_id"] == station["id"]
     ]
-    return _versioned(request, snapshot, {"version": snapshot["version"], "station": station, "results": results})
+    body: StationResults = {"version": snapshot["version"], "station": station, "results": results}
+    return _versioned(request, snapshot, body)
 
 
 def safe_cell(value: object) -> object:
@@ -205,7 +226,7 @@ def stations_csv(snapshot: Snapshot) -> str:
         for row in contest["stations"]:
             station = stations[row["station_id"]]
             for candidate, votes in zip(contest["candidates"], row["votes"], strict=True):
-                party = parties.get(candidate["party_id"])
+                party = parties.get(candidate["party_id"]) if candidate["party_id"] is not None else None
                 cells = [
                     station["code"],
                     station["name"],
@@ -244,7 +265,7 @@ def get_stations_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 @router.get(
     "/elections/{slug}/nist.json",
-    response={200: dict[str, Any], **VERSIONED},
+    response={200: NistElectionReport, **VERSIONED},
     url_name="results_nist",
     summary="NIST SP 1500-100 election results",
 )

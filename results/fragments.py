@@ -7,7 +7,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from results.presentation import Lookup, contest_card, election_header, station_map
-from results.tallies import Snapshot
+from results.snapshot import Snapshot
 
 
 def overview_context(snapshot: Snapshot) -> dict[str, Any]:

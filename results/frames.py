@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from results.fragments import overview_context, render_card, render_map, render_summary
-from results.tallies import Snapshot
+from results.snapshot import Snapshot
 
 # What the last broadcast of an election sent in one language; kept as long as the snapshot itself.
 STATE_TIMEOUT = 600

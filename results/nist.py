@@ -1,31 +1,106 @@
-"""The snapshot in the NIST SP 1500-100 v2 (Election Results Common Data Format) JSON form."""
+"""The snapshot in the NIST SP 1500-100 v2 (Election Results Common Data Format) JSON form.
+
+The types below declare the part of the format this report uses, for mypy and the OpenAPI document (keys such as
+``@type`` are not Python names, hence the functional form).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired
 
-from results.tallies import Snapshot
+from typing_extensions import TypedDict
+
+from results.snapshot import Snapshot
 
 NS = "ElectionResults."
 
+NistLanguageString = TypedDict("NistLanguageString", {"@type": str, "Language": str, "Content": str})
+NistText = TypedDict("NistText", {"@type": str, "Text": list[NistLanguageString]})
+NistVoteCounts = TypedDict("NistVoteCounts", {"@type": str, "GpUnitId": str, "Count": int, "CountItemType": str})
+NistOtherCounts = TypedDict("NistOtherCounts", {"@type": str, "GpUnitId": str, "Undervotes": int, "Overvotes": int})
+NistReportingUnit = TypedDict(
+    "NistReportingUnit",
+    {
+        "@type": str,
+        "@id": str,
+        "Name": str,
+        "Type": str,
+        "OtherType": NotRequired[str],
+        "ComposingGpUnitIds": NotRequired[list[str]],
+        "NumberVotersRegistered": NotRequired[int],
+    },
+)
+NistParty = TypedDict("NistParty", {"@type": str, "@id": str, "Name": NistText, "Abbreviation": str, "Color": str})
+NistCandidate = TypedDict(
+    "NistCandidate", {"@type": str, "@id": str, "BallotName": NistText, "PartyId": NotRequired[str]}
+)
+NistCandidateSelection = TypedDict(
+    "NistCandidateSelection",
+    {"@type": str, "@id": str, "CandidateIds": list[str], "SequenceOrder": int, "VoteCounts": list[NistVoteCounts]},
+)
+NistCandidateContest = TypedDict(
+    "NistCandidateContest",
+    {
+        "@type": str,
+        "@id": str,
+        "Name": str,
+        "ElectionDistrictId": str,
+        "NumberElected": int,
+        "VotesAllowed": int,
+        "ContestSelection": list[NistCandidateSelection],
+        "OtherCounts": list[NistOtherCounts],
+    },
+)
+NistElection = TypedDict(
+    "NistElection",
+    {
+        "@type": str,
+        "@id": str,
+        "Name": NistText,
+        "StartDate": str,
+        "EndDate": str,
+        "Type": str,
+        "ElectionScopeId": str,
+        "Candidate": list[NistCandidate],
+        "Contest": list[NistCandidateContest],
+    },
+)
+NistElectionReport = TypedDict(
+    "NistElectionReport",
+    {
+        "@type": str,
+        "Format": str,
+        "GeneratedDate": str,
+        "Issuer": str,
+        "IssuerAbbreviation": str,
+        "SequenceStart": int,
+        "SequenceEnd": int,
+        "Status": str,
+        "VendorApplicationId": str,
+        "Party": list[NistParty],
+        "GpUnit": list[NistReportingUnit],
+        "Election": list[NistElection],
+    },
+)
 
-def _text(english: str, arabic: str) -> dict[str, Any]:
-    strings = [{"@type": NS + "LanguageString", "Language": "en", "Content": english}]
+
+def _text(english: str, arabic: str) -> NistText:
+    strings: list[NistLanguageString] = [{"@type": NS + "LanguageString", "Language": "en", "Content": english}]
     if arabic:
         strings.append({"@type": NS + "LanguageString", "Language": "ar", "Content": arabic})
     return {"@type": NS + "InternationalizedText", "Text": strings}
 
 
-def _counts(unit: str, votes: int) -> dict[str, Any]:
+def _counts(unit: str, votes: int) -> NistVoteCounts:
     return {"@type": NS + "VoteCounts", "GpUnitId": unit, "Count": votes, "CountItemType": "total"}
 
 
-def build_nist_report(snapshot: Snapshot) -> dict[str, Any]:
+def build_nist_report(snapshot: Snapshot) -> NistElectionReport:
     """An ElectionReport with every reporting unit, party, candidate and contest, and vote counts for the election
     and for each counted polling station (quarantined results are left out, as in the tallies)."""
     election = snapshot["election"]
     election_unit = f"gpu-election-{election['id']}"
-    units: list[dict[str, Any]] = [
+    units: list[NistReportingUnit] = [
         {
             "@type": NS + "ReportingUnit",
             "@id": election_unit,
@@ -58,19 +133,19 @@ def build_nist_report(snapshot: Snapshot) -> dict[str, Any]:
                 "NumberVotersRegistered": station["registered_voters"],
             }
         )
-    candidates: list[dict[str, Any]] = []
-    contests: list[dict[str, Any]] = []
+    candidates: list[NistCandidate] = []
+    contests: list[NistCandidateContest] = []
     for contest in snapshot["contests"]:
-        selections = []
+        selections: list[NistCandidateSelection] = []
         for index, candidate in enumerate(contest["candidates"]):
-            candidates.append(
-                {
-                    "@type": NS + "Candidate",
-                    "@id": f"cand-{candidate['id']}",
-                    "BallotName": _text(candidate["name"], candidate["name_ar"]),
-                    **({"PartyId": f"party-{candidate['party_id']}"} if candidate["party_id"] else {}),
-                }
-            )
+            entry: NistCandidate = {
+                "@type": NS + "Candidate",
+                "@id": f"cand-{candidate['id']}",
+                "BallotName": _text(candidate["name"], candidate["name_ar"]),
+            }
+            if candidate["party_id"]:
+                entry["PartyId"] = f"party-{candidate['party_id']}"
+            candidates.append(entry)
             counts = [_counts(election_unit, contest["totals"]["candidates"][index]["votes"])]
             counts += [
                 _counts(f"gpu-station-{row['station_id']}", row["votes"][index])

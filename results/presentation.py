@@ -8,13 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from elections.templatetags.names import local_name_of
-from results.tallies import Snapshot
+from results.snapshot import (
+    Snapshot,
+    SnapshotCandidate,
+    SnapshotContest,
+    SnapshotParty,
+    SnapshotStation,
+    SnapshotTally,
+)
 
 NO_LEADER_COLOUR = "#9aa3ad"
 # Independents have no party colour; these stay apart from the grey of "no leader" and from each other.
@@ -24,7 +32,7 @@ MAP_HEIGHT = 300
 MAP_MARGIN = 16
 
 
-def local_name(item: dict[str, Any]) -> str:
+def local_name(item: Mapping[str, Any]) -> str:
     """The Arabic name when the page is in Arabic and one is given, else the default name."""
     return local_name_of(item)
 
@@ -62,17 +70,21 @@ class Lookup:
     def district_url(self, district_id: int) -> str:
         return reverse("results:district", args=[self.slug, self.districts[district_id]["code"]])
 
-    def contest_url(self, contest: dict[str, Any]) -> str:
+    def contest_url(self, contest: SnapshotContest) -> str:
         return reverse("results:contest", args=[self.slug, contest["slug"]])
 
-    def candidate_colour(self, candidate: dict[str, Any]) -> str:
-        party = self.parties.get(candidate["party_id"])
+    def party_of(self, candidate: SnapshotCandidate) -> SnapshotParty | None:
+        party_id = candidate["party_id"]
+        return self.parties.get(party_id) if party_id is not None else None
+
+    def candidate_colour(self, candidate: SnapshotCandidate) -> str:
+        party = self.party_of(candidate)
         if party:
-            return str(party["colour"])
+            return party["colour"]
         return INDEPENDENT_COLOURS[(candidate["ballot_order"] - 1) % len(INDEPENDENT_COLOURS)]
 
-    def party_label(self, candidate: dict[str, Any]) -> str:
-        party = self.parties.get(candidate["party_id"])
+    def party_label(self, candidate: SnapshotCandidate) -> str:
+        party = self.party_of(candidate)
         return local_name(party) if party else _("Independent")
 
 
@@ -99,8 +111,11 @@ def election_header(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def tally_view(lookup: Lookup, contest: dict[str, Any], tally: dict[str, Any]) -> dict[str, Any]:
-    """One tally (a contest over the election or a district) as rows with names, shares and bar lengths."""
+def tally_view(
+    lookup: Lookup, contest: SnapshotContest, tally: SnapshotTally, *, single_station: bool = False
+) -> dict[str, Any]:
+    """One tally (a contest over the election, a district or ``single_station``) as rows with names, shares and bar
+    lengths."""
     by_id = {c["id"]: c for c in contest["candidates"]}
     top = max((row["votes"] for row in tally["candidates"]), default=0)
     rows = []
@@ -129,11 +144,11 @@ def tally_view(lookup: Lookup, contest: dict[str, Any], tally: dict[str, Any]) -
         "stations_reporting": tally["stations_reporting"],
         "stations_total": tally["stations_total"],
         "leading_names": [r["name"] for r in rows if r["leading"]],
-        "single_station": bool(tally.get("single_station")),
+        "single_station": single_station,
     }
 
 
-def contest_card(lookup: Lookup, contest: dict[str, Any]) -> dict[str, Any]:
+def contest_card(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
     """A contest's summary: its tally over its whole scope and the quarantined stations listed apart."""
     scope = lookup.districts.get(contest["district_id"]) if contest["district_id"] else None
     quarantined = [
@@ -169,22 +184,28 @@ def _projection(points: list[tuple[float, float]]) -> tuple[float, float, float,
     return min(lons), max(lats), squeeze, scale, width
 
 
-def station_map(lookup: Lookup, contest: dict[str, Any]) -> dict[str, Any]:
+def _position(station: SnapshotStation) -> tuple[float, float] | None:
+    """A station's latitude and longitude (the database holds both or neither)."""
+    latitude, longitude = station["latitude"], station["longitude"]
+    return (latitude, longitude) if latitude is not None and longitude is not None else None
+
+
+def station_map(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
     """The contest's stations on an SVG map, each coloured by its leader's party; unreported ones hollow."""
     by_id = {c["id"]: c for c in contest["candidates"]}
     rows = {row["station_id"]: row for row in contest["stations"]}
     placed = [
-        s
+        (s, position)
         for s in lookup.snapshot["stations"]
-        if s["latitude"] is not None
+        if (position := _position(s)) is not None
         and (contest["district_id"] is None or is_inside(lookup, s["district_id"], contest["district_id"]))
     ]
     dots = []
     legend: dict[str, dict[str, str]] = {}
     if placed:
-        west, north, squeeze, scale, width = _projection([(s["latitude"], s["longitude"]) for s in placed])
+        west, north, squeeze, scale, width = _projection([position for _station, position in placed])
         offset_x = (MAP_WIDTH - width * scale) / 2
-        for station in placed:
+        for station, (latitude, longitude) in placed:
             row = rows.get(station["id"])
             leader = by_id.get(row["leading"][0]) if row and row["leading"] else None
             if row is None:
@@ -199,8 +220,8 @@ def station_map(lookup: Lookup, contest: dict[str, Any]) -> dict[str, Any]:
             dots.append(
                 {
                     "code": station["code"],
-                    "x": round(offset_x + (station["longitude"] - west) * squeeze * scale, 1),
-                    "y": round(MAP_MARGIN + (north - station["latitude"]) * scale, 1),
+                    "x": round(offset_x + (longitude - west) * squeeze * scale, 1),
+                    "y": round(MAP_MARGIN + (north - latitude) * scale, 1),
                     "colour": colour,
                     "status": status,
                     "title": f"{station['code']} {local_name(station)}: {label}",
@@ -229,7 +250,7 @@ def is_inside(lookup: Lookup, district_id: int, ancestor_id: int) -> bool:
     return False
 
 
-def district_rows(lookup: Lookup, contest: dict[str, Any]) -> list[dict[str, Any]]:
+def district_rows(lookup: Lookup, contest: SnapshotContest) -> list[dict[str, Any]]:
     """Each district of the contest with its leaders, stations reporting and turnout."""
     rows = []
     for tally in contest["districts"]:
@@ -240,7 +261,7 @@ def district_rows(lookup: Lookup, contest: dict[str, Any]) -> list[dict[str, Any
     return rows
 
 
-def station_rows(lookup: Lookup, contest: dict[str, Any], district_id: int | None = None) -> list[dict[str, Any]]:
+def station_rows(lookup: Lookup, contest: SnapshotContest, district_id: int | None = None) -> list[dict[str, Any]]:
     """Every station of the contest (or of one district), reported or not, with its numbers and leader."""
     by_id = {c["id"]: c for c in contest["candidates"]}
     reported = {row["station_id"]: row for row in contest["stations"]}
@@ -267,5 +288,5 @@ def station_rows(lookup: Lookup, contest: dict[str, Any], district_id: int | Non
     return rows
 
 
-def candidate_headers(contest: dict[str, Any]) -> list[str]:
+def candidate_headers(contest: SnapshotContest) -> list[str]:
     return [local_name(c) for c in contest["candidates"]]

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from elections.models import Election
 from results.services import changed_key, is_stale, rebuild_snapshot, refresh_tallies, snapshot_key, version_key
-from results.tallies import Snapshot
+from results.snapshot import Snapshot
 
 
 def get_results_snapshot(*, election: Election) -> Snapshot:

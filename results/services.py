@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
@@ -30,8 +31,10 @@ from django.db.models import F
 
 from elections.models import Election
 from results import frames
+from results.loops import call_async, call_when_main_thread_ends, server_loop
 from results.models import ResultsVersion
-from results.tallies import Snapshot, build_snapshot
+from results.snapshot import Snapshot
+from results.tallies import build_snapshot
 from trust.changes import ResultsChange, ResultsChangeHandler
 
 logger = logging.getLogger(__name__)
@@ -215,7 +218,7 @@ def broadcast_snapshot(snapshot: Snapshot) -> bool:
             # late for the frame it still sees it is behind and reloads, instead of waiting for the next update.
             cache.set(_sent_key(election_id), snapshot["version"], SNAPSHOT_TIMEOUT)
             for language, message in messages.items():
-                async_to_sync(layer.group_send)(group_name(election_id, language), message)
+                call_async(layer.group_send, group_name(election_id, language), message)
     except Exception:  # A broadcast is best effort: viewers resync from the snapshot, the entry stands.
         logger.exception("Could not broadcast results of election %s", election_id)
         return False
@@ -253,12 +256,8 @@ class TrailingRefreshes:
         self._pending: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
         self._timers: dict[int, threading.Timer] = {}
-        self._flush_at_exit_registered = False
-
-    @staticmethod
-    def _server_loop() -> asyncio.AbstractEventLoop | None:
-        loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-        return loop if loop is not None and loop.is_running() else None
+        # The process that set up the flush at exit (a forked child has to set up its own).
+        self._flushing_at_exit_in: int | None = None
 
     def start_soon(self, *, election_id: int) -> bool:
         """Under an ASGI server, recount and send in a worker thread now rather than in the request's thread, so the
@@ -267,7 +266,7 @@ class TrailingRefreshes:
         Not on SQLite (the embedded mode): it runs one writer at a time, so a recount in another thread would only
         contend with the next entry for the database instead of overlapping with it.
         """
-        loop = self._server_loop()
+        loop = server_loop()
         if loop is None or connection.vendor == "sqlite":
             return False
 
@@ -292,7 +291,7 @@ class TrailingRefreshes:
                 # One is already waiting; it recounts after this commit too.
                 return
             self._pending.add(election_id)
-        loop = self._server_loop()
+        loop = server_loop()
         if loop is not None:
             # Under an ASGI server: fire on its event loop, so an in-process channel layer is used from its own loop.
             def start() -> None:
@@ -305,24 +304,21 @@ class TrailingRefreshes:
             loop.call_soon_threadsafe(loop.call_later, delay, start)
         else:
             timer = threading.Timer(delay, self.fire_in_thread, kwargs={"election_id": election_id, "attempt": attempt})
+            timer.daemon = False  # whatever thread schedules it: the process waits for a refresh being sent
             with self._lock:
                 self._timers[election_id] = timer
             self._flush_before_exit()
             timer.start()
 
     def _flush_before_exit(self) -> None:
-        """A command (no ASGI server) that exits within the window sends its last refresh before it goes.
-
-        A timer left to fire after the main thread ended would find the interpreter's thread pools shut down and
-        could not broadcast. Python runs these hooks before it shuts the pools down (the last registered first).
-        """
-        if self._flush_at_exit_registered:
-            return
-        try:
-            threading._register_atexit(self._fire_all_now)  # type: ignore[attr-defined]
-        except RuntimeError:  # already shutting down: the timer runs as before
-            return
-        self._flush_at_exit_registered = True
+        """A command (no ASGI server) that exits within the window sends its last refresh before it goes: once the
+        main thread has ended, the waiting timers are cancelled and their refreshes run at once (timer threads are
+        not daemons, so the interpreter also waits for one that is already firing)."""
+        with self._lock:
+            if self._flushing_at_exit_in == os.getpid():
+                return
+            self._flushing_at_exit_in = os.getpid()
+        call_when_main_thread_ends(self._fire_all_now)
 
     def _fire_all_now(self) -> None:
         with self._lock:

@@ -1,13 +1,14 @@
 """The tallies: station results (``ballots.selectors``) summed per contest, district and election, as plain data.
 
-A snapshot is a JSON-able dict so that the cache, the API, the pages and the live channel all serve the same thing.
-Nothing here writes; ``results.services`` decides when to build one and where it goes.
+A snapshot is a JSON-able dict of the shape ``results.snapshot.Snapshot`` declares, so that the cache, the API, the
+pages and the live channel all serve the same thing. Nothing here writes; ``results.services`` decides when to build
+one and where it goes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +16,15 @@ from django.utils import timezone
 
 from ballots.selectors import StationResult, list_station_results, list_turnout
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+from results.snapshot import (
+    Snapshot,
+    SnapshotContest,
+    SnapshotDistrictTally,
+    SnapshotStationResult,
+    SnapshotTally,
+)
 
 SNAPSHOT_SCHEMA = 1
-
-Snapshot = dict[str, Any]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -55,7 +61,7 @@ def _tally(
     results: Iterable[StationResult],
     stations_total: int,
     registered: dict[int, int],
-) -> dict[str, Any]:
+) -> SnapshotTally:
     votes = [0] * len(candidate_ids)
     blank = invalid = cast = reporting = registered_reporting = 0
     for result in results:
@@ -84,7 +90,7 @@ def _tally(
     }
 
 
-def _station_row(result: StationResult, candidate_ids: list[int], seats: int) -> dict[str, Any]:
+def _station_row(result: StationResult, candidate_ids: list[int], seats: int) -> SnapshotStationResult:
     votes = [result.votes.get(candidate_id, 0) for candidate_id in candidate_ids]
     return {
         "station_id": result.station_id,
@@ -119,7 +125,7 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
     for result in results:
         by_contest[result.contest_id].append(result)
 
-    contest_rows = []
+    contest_rows: list[SnapshotContest] = []
     for contest in contests:
         candidate_ids = [c.pk for c in candidates[contest.pk]]
         in_scope = [s.pk for s in stations if contest.district_id is None or contest.district_id in station_chain[s.pk]]
@@ -134,7 +140,7 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
         for result in counted:
             for district_id in station_chain[result.station_id]:
                 counted_in[district_id].append(result)
-        district_rows = [
+        district_rows: list[SnapshotDistrictTally] = [
             {
                 "district_id": district.pk,
                 **_tally(candidate_ids, contest.seats, counted_in[district.pk], members[district.pk], registered),
@@ -221,9 +227,10 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
     }
 
 
-def compare_snapshots(expected: Snapshot, served: Snapshot) -> list[str]:
+def compare_snapshots(expected: Mapping[str, Any], served: Mapping[str, Any]) -> list[str]:
     """Every place where ``served`` differs from ``expected``, as ``path: expected != served``; build details
-    (version and time) are left out because they differ between two builds of the same data."""
+    (version and time) are left out because they differ between two builds of the same data. Either may be a
+    snapshot or what was read back from its JSON."""
     differences: list[str] = []
 
     def walk(path: str, a: Any, b: Any) -> None:

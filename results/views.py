@@ -30,7 +30,7 @@ from results.presentation import (
     tally_view,
 )
 from results.selectors import get_public_snapshot
-from results.tallies import Snapshot
+from results.snapshot import Snapshot, SnapshotStationResult, SnapshotTally
 
 # Every viewer sees the same page: a shared cache in front may keep it for a second.
 PAGE_MAX_AGE = 1
@@ -165,7 +165,7 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
             ]
             tally = None
             if row is not None:
-                tally = tally_view(lookup, item, _station_tally(row, candidate_ids))
+                tally = tally_view(lookup, item, _station_tally(row, candidate_ids), single_station=True)
             contests.append(
                 {
                     "name": local_name(item),
@@ -194,7 +194,7 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     return _page(request, "results/station.html", snapshot, build, keys, page_title=title)
 
 
-def _station_tally(row: dict[str, Any], candidate_ids: list[int]) -> dict[str, Any]:
+def _station_tally(row: SnapshotStationResult, candidate_ids: list[int]) -> SnapshotTally:
     """One station's numbers in the shape of a tally, so the same bars and table show them."""
     valid = sum(row["votes"])
     leading = set(row["leading"])
@@ -211,5 +211,4 @@ def _station_tally(row: dict[str, Any], candidate_ids: list[int]) -> dict[str, A
         "turnout": None,
         "stations_reporting": 1,
         "stations_total": 1,
-        "single_station": True,
     }

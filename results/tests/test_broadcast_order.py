@@ -12,17 +12,18 @@ from channels.testing import WebsocketCommunicator
 
 from elections.models import Election
 from results.services import broadcast_snapshot, one_broadcast_at_a_time, rebuild_snapshot
+from results.snapshot import Snapshot
 from results.tests.support import close_sync_thread_connections, viewer  # noqa: F401 - autouse
 from results.tests.test_live import collect
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def broadcast_together(snapshots: list[dict[str, Any]]) -> None:
+def broadcast_together(snapshots: list[Snapshot]) -> None:
     """Broadcast every snapshot from its own thread, all released at the same moment."""
     start = threading.Barrier(len(snapshots))
 
-    def send(snapshot: dict[str, Any]) -> None:
+    def send(snapshot: Snapshot) -> None:
         start.wait()
         broadcast_snapshot(snapshot)
 
@@ -37,7 +38,7 @@ async def test_concurrent_broadcasts_chain_their_versions(published: Election) -
     communicator, hello = await viewer(published.slug)
     counted = await sync_to_async(rebuild_snapshot)(election=published)
     # Eight refreshes finishing at once, as under an entry peak with several threads and nodes.
-    snapshots = [{**counted, "version": counted["version"] + n} for n in range(1, 9)]
+    snapshots: list[Snapshot] = [{**counted, "version": counted["version"] + n} for n in range(1, 9)]
     await sync_to_async(broadcast_together)(snapshots)
     frames: list[dict[str, Any]] = await collect(communicator, 1.5)
     await communicator.disconnect()

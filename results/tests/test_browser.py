@@ -18,9 +18,9 @@ from playwright.sync_api import Page
 from elections.models import Contest, Election, PollingStation
 from results.consumers import ACK_EVERY, MAX_UNACKNOWLEDGED
 from results.services import current_version, refresh_tallies
-from votetracker.tests.servers import daphne_server
 from results.tests.support import enter_sheet
 from votetracker.testing import SCREENSHOTS, launch_chromium
+from votetracker.tests.servers import daphne_server
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,6 +11,7 @@ from django.test import Client
 from ballots.models import TallySheet
 from ballots.services import quarantine_sheet
 from elections.models import Contest, Election, PollingStation
+from results.snapshot import Snapshot
 from results.tests.support import enter_sheet
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +125,7 @@ def test_a_page_body_is_built_once_per_version_and_language(
     builds: list[int] = []
     real = results.views.overview_context
 
-    def counting(snapshot: dict) -> dict:
+    def counting(snapshot: Snapshot) -> dict:
         builds.append(snapshot["version"])
         return real(snapshot)
 

@@ -16,12 +16,13 @@ from elections.models import Contest, Election, PollingStation
 from elections.services import publish_results
 from results.selectors import get_public_snapshot, get_results_snapshot, snapshot_json
 from results.services import changed_key, refresh_tallies, snapshot_key, version_key
+from results.snapshot import Snapshot
 from results.tests.support import enter_sheet
 
 pytestmark = pytest.mark.django_db
 
 
-def votes_of(snapshot: dict, slug: str = "mayor") -> list[int]:
+def votes_of(snapshot: Snapshot, slug: str = "mayor") -> list[int]:
     contest = next(c for c in snapshot["contests"] if c["slug"] == slug)
     return [row["votes"] for row in contest["totals"]["candidates"]]
 

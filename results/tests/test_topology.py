@@ -19,9 +19,9 @@ from django.contrib.auth.models import User
 
 from ballots.models import TallySheet
 from elections.models import Contest, Election, PollingStation
-from votetracker.tests.servers import WebSocketClient
 from results.tests.topology import AppNode, app_node, nginx_front
 from trust.tokens import issue_api_token
+from votetracker.tests.servers import WebSocketClient
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from elections.models import Contest, Election, PollingStation
-from votetracker.tests.servers import WebSocketClient, daphne_server
 from trust.tokens import issue_api_token
+from votetracker.tests.servers import WebSocketClient, daphne_server
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -21,9 +21,9 @@ from results.consumers import (
     UNSUPPORTED_DATA_CLOSE_CODE,
 )
 from results.services import refresh_tallies
-from votetracker.tests.servers import WebSocketClient, daphne_server
 from results.tests.support import ORIGIN, close_sync_thread_connections, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
+from votetracker.tests.servers import WebSocketClient, daphne_server
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
