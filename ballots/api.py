@@ -6,33 +6,41 @@ Authentication: the entry site's session (with its CSRF token) or ``Authorizatio
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, Header, Path, Query, Router, Schema, Status
+from ninja import Header, Path, Query, Router, Status
 
 from ballots import services
-from ballots.counting import MAX_BATCH
 from ballots.models import Ballot
-from ballots.overview import StationOverview, list_station_overviews
+from ballots.schemas import (
+    MAX_ID,
+    BallotIn,
+    BallotOut,
+    BatchIn,
+    BatchOut,
+    SheetIn,
+    SheetOut,
+    StationFilter,
+    StationOut,
+    TurnoutIn,
+    TurnoutOut,
+    VoidIn,
+    VoidOut,
+)
+from ballots.selectors import StationOverview, list_station_overviews
 from ballots.throttling import EntryRateThrottle
 from elections.models import Contest, PollingStation
-from trust.errors import ERRORS, ErrorBody, error_body, status_for
+from trust.errors import ERRORS, error_body, status_for
 from trust.http import get_client_address
 from trust.idempotency import Recorded
 from trust.tokens import ENTRY_AUTH
 
 router = Router(tags=["entry"], auth=ENTRY_AUTH, throttle=EntryRateThrottle())
 
-# Ids and counts are bounded so that no number a client sends can overflow a database column.
-MAX_ID = 2**63 - 1
-MAX_COUNT = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 KeyHeader = Annotated[
     str,
     Header(
@@ -42,132 +50,6 @@ KeyHeader = Annotated[
     ),
 ]
 REPLAY_HEADER = "Idempotent-Replayed"
-
-
-class CandidateOut(Schema):
-    id: int
-    name_en: str
-    name_ar: str
-    ballot_order: int
-
-
-class ContestProgressOut(Schema):
-    id: int
-    name: str
-    max_choices: int
-    candidates: list[CandidateOut]
-    ballots_entered: int
-    count_complete: bool
-    sheet_status: str | None
-    sheet_version: int | None
-
-
-class StationOut(Schema):
-    id: int
-    code: str
-    name: str
-    district: str
-    registered_voters: int
-    election_id: int
-    election_name: str
-    election_status: str
-    counting_method: str
-    double_entry: bool
-    turnout_voters: int | None
-    turnout_at: dt.datetime | None
-    contests: list[ContestProgressOut]
-
-
-class BallotIn(Schema):
-    station_id: Id
-    contest_id: Id
-    kind: Literal["marked", "blank", "invalid"]
-    marks: list[Id] = Field(default_factory=list, max_length=100)
-
-
-class BallotOut(Schema):
-    ballot_id: int
-    station_id: int
-    contest_id: int
-    kind: str
-    marks: list[int]
-    entered_at: dt.datetime
-
-
-class BatchItemIn(BallotIn):
-    idempotency_key: str | None = Field(
-        default=None,
-        max_length=128,
-        description="This ballot's own key; when left out it is the request's key followed by ':' and the index.",
-    )
-
-
-class BatchIn(Schema):
-    items: list[BatchItemIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class BatchOutcomeOut(Schema):
-    index: int
-    status: int
-    replayed: bool
-    ballot: BallotOut | None
-    error: ErrorBody | None
-
-
-class BatchOut(Schema):
-    recorded: int
-    refused: int
-    outcomes: list[BatchOutcomeOut]
-
-
-class SheetIn(Schema):
-    station_id: Id
-    contest_id: Id
-    ballots_cast: Count
-    blank: Count
-    invalid: Count
-    votes: dict[Id, Count] = Field(description="Votes per candidate id; every candidate of the contest (0 if none).")
-    reason: str = Field(default="", max_length=2000, description="Required for a correction.")
-
-
-class SheetOut(Schema):
-    sheet_id: int
-    version: int
-    status: str
-    ballots_cast: int
-    blank: int
-    invalid: int
-    votes: dict[str, int]
-    reason: str
-    quarantine_reason: str
-    other_versions: dict[str, str]
-
-
-class TurnoutIn(Schema):
-    station_id: Id
-    voters: Count
-    at: dt.datetime | None = Field(default=None, description="When, with a time zone; now when left out.")
-
-
-class TurnoutOut(Schema):
-    turnout_id: int
-    station_id: int
-    voters: int
-    at: dt.datetime
-
-
-class VoidIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class VoidOut(Schema):
-    void_id: int
-    ballot_id: int
-    reason: str
-
-
-class StationFilter(Schema):
-    election_id: Id | None = None
 
 
 def _actor(request: HttpRequest) -> User:
@@ -192,10 +74,16 @@ def _contest(contest_id: int) -> Contest:
         raise Http404(f"There is no contest {contest_id}.") from None
 
 
+def _status_of(recorded: Recorded[Any]) -> int:
+    """201 for a new entry (a ballot, a void, a sheet version, a report), 200 for a decision about existing ones.
+    A replay answers with the status of the first write, as ``created`` is kept with its answer."""
+    return 201 if recorded.created else 200
+
+
 def _answer(response: HttpResponse, recorded: Recorded[Any]) -> Status[dict[str, Any]]:
     """The stored answer, with its first status; a header tells a replay from a first write."""
     response[REPLAY_HEADER] = "true" if recorded.replayed else "false"
-    return Status(recorded.status, recorded.body)
+    return Status(_status_of(recorded), recorded.body)
 
 
 def _station_out(overview: StationOverview) -> dict[str, Any]:
@@ -281,7 +169,7 @@ def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key:
             recorded = outcome.recorded
             outcomes[index] = {
                 "index": index,
-                "status": recorded.status,
+                "status": _status_of(recorded),
                 "replayed": recorded.replayed,
                 "ballot": recorded.body,
                 "error": None,

@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from elections.models import Candidate
-from elections.templatetags.names import local_name_of
+from elections.names import local_name_of
 from trust.errors import DomainError
 
 if TYPE_CHECKING:

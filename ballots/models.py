@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from elections.models import Candidate
 
 
 class Ballot(models.Model):
@@ -23,7 +28,7 @@ class Ballot(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     # A row per mark (not a JSON list) so duplicates are refused by the database and recounts are one GROUP BY.
-    candidates = models.ManyToManyField(
+    candidates: models.ManyToManyField[Candidate, BallotMark] = models.ManyToManyField(
         "elections.Candidate", verbose_name=_("marked candidates"), through="BallotMark", related_name="+"
     )
     entered_by = models.ForeignKey(

@@ -61,7 +61,7 @@ def find_losses(database_url: str, outcomes: Sequence[Outcome]) -> list[str]:
             WHERE (SELECT count(*) FROM ballots_tallysheetvote v WHERE v.sheet_id = s.id)
                <> (SELECT count(*) FROM elections_candidate c WHERE c.contest_id = s.contest_id)""",
         "keys claimed without a stored answer": """SELECT count(*) FROM ballots_idempotencyrecord
-            WHERE response_status = 0""",
+            WHERE created IS NULL""",
     }
     for what, query in half_written.items():
         ((count,),) = _rows(database_url, query)

@@ -46,3 +46,13 @@ def supervises(user: User, station: PollingStation) -> bool:
         return True
     supervised = set(SupervisorAssignment.objects.filter(user=user).values_list("district_id", flat=True))
     return bool(supervised) and station.district_id in list_district_ids_under(supervised)
+
+
+def works_at(user: User, station: PollingStation) -> bool:
+    """Whether ``user`` may work on ``station``: an official on every station, others where they are assigned."""
+    return is_official(user) or list_stations_for_user(user).filter(pk=station.pk).exists()
+
+
+def can_review(user: User) -> bool:
+    """Whether ``user`` is an official or supervises some district: the review queue is theirs."""
+    return is_official(user) or SupervisorAssignment.objects.filter(user=user).exists()

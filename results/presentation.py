@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from elections.templatetags.names import local_name_of
+from elections.names import local_name_of
 from results.snapshot import (
     Snapshot,
     SnapshotCandidate,

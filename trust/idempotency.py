@@ -25,12 +25,19 @@ KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_.:\-]{8,128}\Z")
 
 
 @dataclass(frozen=True)
-class Recorded(Generic[T]):
-    """What a write answered: the object, the stored answer (status and JSON body), and whether it was a replay."""
+class Answer(Generic[T]):
+    """What a write made: the object, whether it is a new entry (rather than a decision about existing ones), and
+    the JSON body to answer with. The API picks the HTTP status from ``created``."""
 
     obj: T
-    status: int
+    created: bool
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Recorded(Answer[T]):
+    """A write's answer as stored under its key, and whether this call was a replay of it."""
+
     replayed: bool
 
 
@@ -66,7 +73,7 @@ def _replay(
             details={"field": "idempotency_key"},
         )
     body = dict(record.response_body)
-    return Recorded(obj=load(body), status=record.response_status, body=body, replayed=True)
+    return Recorded(obj=load(body), created=bool(record.created), body=body, replayed=True)
 
 
 def run_idempotently(
@@ -75,14 +82,13 @@ def run_idempotently(
     actor: User,
     operation: str,
     fingerprint_payload: Mapping[str, Any],
-    perform: Callable[[], tuple[T, int, dict[str, Any]]],
+    perform: Callable[[], Answer[T]],
     load: Callable[[dict[str, Any]], T],
 ) -> Recorded[T]:
     """Run ``perform`` once per (actor, key), in one transaction with the stored answer.
 
-    ``perform`` returns the object, the HTTP-style status and the JSON body to answer with; ``load`` rebuilds the
-    object from that body for a replay. A refused entry stores nothing, so the client may correct it and resend
-    under the same key.
+    ``perform`` returns its answer; ``load`` rebuilds the object from the answer's body for a replay. A refused
+    entry stores nothing, so the client may correct it and resend under the same key.
     """
     require_valid_key(key)
     fingerprint = fingerprint_request(operation, fingerprint_payload)
@@ -95,16 +101,16 @@ def run_idempotently(
                 key=key,
                 operation=operation,
                 fingerprint=fingerprint,
-                response_status=0,
+                created=None,
                 response_body={},
                 created_at=timezone.now(),
             )
             # The audit events go in last, so the chain's lock is held only from there to the commit.
             with appended_at_end():
-                obj, status, body = perform()
-                record.response_status = status
-                record.response_body = body
-                record.save(update_fields=["response_status", "response_body"])
+                answer = perform()
+                record.created = answer.created
+                record.response_body = answer.body
+                record.save(update_fields=["created", "response_body"])
     except IntegrityError as error:
         existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
         if existing is not None:
@@ -114,4 +120,4 @@ def run_idempotently(
             code="idempotency_conflict",
             details={"field": "idempotency_key"},
         ) from error
-    return Recorded(obj=obj, status=status, body=body, replayed=False)
+    return Recorded(obj=answer.obj, created=answer.created, body=answer.body, replayed=False)

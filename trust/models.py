@@ -61,7 +61,9 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(_("idempotency key"), max_length=128)
     operation = models.CharField(_("operation"), max_length=64)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    response_status = models.PositiveSmallIntegerField(_("response status"))
+    # Whether the write made a new entry (the API answers 201) or decided about existing ones (200); empty only
+    # while the key is claimed and the write is under way, inside its transaction.
+    created = models.BooleanField(_("created"), null=True)
     response_body = models.JSONField(_("response body"))
     created_at = models.DateTimeField(_("created at"))
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ballots import services
-from ballots.overview import get_open_sheet
+from ballots.selectors import get_open_sheet
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import ClerkAssignment, Contest, Election, PollingStation
 from trust.tokens import issue_api_token, revoke_api_tokens

@@ -13,7 +13,13 @@ from trust.idempotency import Recorded
 
 
 def set_counting(election: Election, method: str, *, double_entry: bool = False) -> Election:
-    Election.objects.filter(pk=election.pk).update(counting_method=method, double_entry=double_entry)
+    """``election`` counting by ``method``. The database lets the counting method change only while the election is
+    a draft, so an election that has left draft goes back to draft for the change and then returns to its status."""
+    rows = Election.objects.filter(pk=election.pk)
+    status = rows.values_list("status", flat=True).get()
+    rows.update(status=Election.Status.DRAFT)
+    rows.update(counting_method=method, double_entry=double_entry)
+    rows.update(status=status)
     election.refresh_from_db()
     return election
 

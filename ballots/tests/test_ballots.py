@@ -50,7 +50,7 @@ def test_clerk_records_a_ballot_with_an_audit_event(
         idempotency_key="ballot-0001",
         client_address="192.0.2.7",
     )
-    assert recorded.status == 201
+    assert recorded.created
     assert list(recorded.obj.candidates.all()) == [candidates[1]]
     event = AuditEvent.objects.get(action="ballot.record")
     assert (event.actor, event.client_address, event.idempotency_key) == (clerk, "192.0.2.7", "ballot-0001")

@@ -15,8 +15,8 @@ from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from django.test import Client
 
-from ballots.entry import lock_station
 from ballots.models import TallySheet
+from ballots.services.locking import lock_station
 from ballots.tests.support import submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
 from elections.services import close_election

@@ -46,7 +46,7 @@ def test_replayed_key_is_counted_once(
     )
     assert not first.replayed
     assert again.replayed
-    assert (again.status, again.body, again.obj) == (first.status, first.body, first.obj)
+    assert (again.created, again.body, again.obj) == (first.created, first.body, first.obj)
     assert Ballot.objects.count() == 1
     assert AuditEvent.objects.filter(action="ballot.record").count() == 1
 

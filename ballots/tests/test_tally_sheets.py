@@ -28,7 +28,7 @@ def test_a_sheet_that_adds_up_is_accepted_and_counted(
     open_vote: Election, station: PollingStation, contest: Contest, candidates: list[Candidate], clerk: User
 ) -> None:
     recorded = submit_sheet(station=station, contest=contest, actor=clerk, key="sheet-0001", votes=[300, 200], blank=5)
-    assert (recorded.status, recorded.obj.status, recorded.obj.version) == (201, "accepted", 1)
+    assert (recorded.created, recorded.obj.status, recorded.obj.version) == (True, "accepted", 1)
     result = get_station_result(station=station, contest=contest)
     assert result is not None
     assert (result.ballots_cast, result.blank, result.invalid) == (505, 5, 0)

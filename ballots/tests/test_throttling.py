@@ -17,9 +17,9 @@ from django.test import Client
 from ballots.models import TurnoutReport
 from ballots.throttling import EntryRateThrottle
 from elections.models import Election, PollingStation
-from votetracker.tests.servers import daphne_server
 from trust.models import AuditEvent
 from trust.tokens import issue_api_token
+from votetracker.tests.servers import daphne_server
 
 STATIONS = "/api/v1/entry/stations"
 

@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.entry import counts_by, supervises
 from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm
-from ballots.overview import get_ballot_at, get_last_ballot
+from ballots.rules import counts_by
+from ballots.selectors import get_ballot_at, get_last_ballot
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after
 from elections.models import Candidate
+from elections.selectors import supervises
 from trust.errors import DomainError
 from trust.http import get_client_address
 

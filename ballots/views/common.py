@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
-from ballots.overview import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
+from ballots.selectors import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
 from trust.errors import DomainError, NotAllowed
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])

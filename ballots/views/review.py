@@ -12,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 
 from ballots import services
 from ballots.forms import AcceptVersionForm, SheetForm
-from ballots.overview import can_review, get_review_item, list_review_queue
+from ballots.selectors import get_review_item, list_review_queue
 from ballots.views.common import acting_user, entry_login_required
+from elections.selectors import can_review
 from trust.errors import DomainError
 from trust.http import get_client_address
 

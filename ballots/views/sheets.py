@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.entry import is_sheet_correction, supervises
 from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm
 from ballots.models import TallySheet
-from ballots.overview import get_open_sheet
-from ballots.selectors import list_sheet_history
+from ballots.rules import is_sheet_correction
+from ballots.selectors import get_open_sheet, list_sheet_history
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after, station_url
+from elections.selectors import supervises
 from trust.errors import DomainError
 from trust.http import get_client_address
 

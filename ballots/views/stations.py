@@ -10,8 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from ballots import services
 from ballots.forms import TurnoutForm
-from ballots.overview import can_review, list_station_overviews
+from ballots.selectors import list_station_overviews
 from ballots.views.common import acting_user, entry_login_required, find_station, station_url
+from elections.selectors import can_review
 from trust.errors import DomainError
 from trust.http import get_client_address
 

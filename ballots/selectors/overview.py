@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Max, QuerySet
 
-from ballots.entry import supervises
 from ballots.models import Ballot, StationCount, TallySheet, TallySheetVote, TurnoutReport
-from elections.models import Candidate, Contest, Election, PollingStation, SupervisorAssignment
-from elections.selectors import list_district_ids_under, list_stations_for_user
-from elections.templatetags.names import local_name_of
-from trust.roles import is_official
+from elections.models import Candidate, Contest, Election, PollingStation
+from elections.names import local_name_of
+from elections.selectors import list_district_ids_under, list_stations_for_user, supervises
 
 Status = TallySheet.Status
 # When several versions are open, the one that needs someone's attention is the one to show.
@@ -236,11 +234,6 @@ def get_review_item(user: User | AnonymousUser, *, station_id: int, contest_id: 
     if item is None or not any(v.status == Status.NEEDS_REVIEW for v in item.versions):
         return None
     return item
-
-
-def can_review(user: User) -> bool:
-    """Whether ``user`` is an official or supervises some district: the review queue is theirs."""
-    return is_official(user) or SupervisorAssignment.objects.filter(user=user).exists()
 
 
 def get_ballot_at(*, station: PollingStation, contest: Contest, ballot_id: int) -> Ballot | None:

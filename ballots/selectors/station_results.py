@@ -1,16 +1,17 @@
-"""Reads of entries: the station-result rule, a sheet's public history, and turnout."""
+"""Reads of entries: the station-result rule (the accepted sheet; the ballots once complete; both must agree), the
+ballots counted so far, and a sheet's public history."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from ballots.models import Ballot, BallotMark, StationCount, TallySheet, TallySheetVote, TurnoutReport
+from ballots.models import Ballot, BallotMark, StationCount, TallySheet, TallySheetVote
 from elections.models import Candidate, Contest, Election, PollingStation
 
 SOURCE_SHEET = "tally_sheet"
@@ -54,13 +55,6 @@ class SheetVersion:
     reason: str
     quarantine_reason: str
     numbers: Numbers
-
-
-@dataclass(frozen=True)
-class StationTurnout:
-    station_id: int
-    voters: int
-    at: dt.datetime
 
 
 Pair = tuple[int, int]
@@ -131,25 +125,11 @@ def _combine(
     )
 
 
-def _compute_results(
-    election: Election, station: PollingStation | None = None, contest: Contest | None = None
-) -> list[StationResult]:
-    """Every station result of ``election`` (or of one station and contest) in a fixed number of queries."""
-    scope: dict[str, object] = {"station__election": election}
-    if station is not None:
-        scope["station"] = station
-    if contest is not None:
-        scope["contest"] = contest
-    candidates: dict[int, list[int]] = defaultdict(list)
-    names: dict[int, str] = {}
-    candidate_rows = Candidate.objects.filter(contest__election=election).values_list("pk", "contest_id", "name_en")
-    for candidate_id, contest_id, name in candidate_rows:
-        candidates[contest_id].append(candidate_id)
-        names[candidate_id] = name
+Zeros = Callable[[int], dict[int, int]]
 
-    def zeros(contest_id: int) -> dict[int, int]:
-        return dict.fromkeys(candidates[contest_id], 0)
 
+def _current_sheets(scope: Mapping[str, object], zeros: Zeros) -> tuple[dict[Pair, TallySheet], dict[Pair, Numbers]]:
+    """The sheet that counts per (station, contest) in ``scope``, and its numbers."""
     sheets = {
         (s.station_id, s.contest_id): s
         for s in TallySheet.objects.filter(status__in=TallySheet.CURRENT_STATUSES, **scope)
@@ -160,11 +140,15 @@ def _compute_results(
     ).values_list("sheet_id", "candidate_id", "votes")
     for sheet_id, candidate_id, votes in vote_rows:
         sheet_votes[sheet_id][candidate_id] = votes
-    sheet_numbers = {
+    numbers = {
         pair: Numbers(s.ballots_cast, s.blank, s.invalid, {**zeros(pair[1]), **sheet_votes[s.pk]})
         for pair, s in sheets.items()
     }
+    return sheets, numbers
 
+
+def _completed_ballots(scope: Mapping[str, object], zeros: Zeros) -> dict[Pair, Numbers]:
+    """The ballots per (station, contest) in ``scope`` whose count is complete (voids left out)."""
     complete = set(StationCount.objects.filter(complete=True, **scope).values_list("station_id", "contest_id"))
     kinds: dict[Pair, dict[str, int]] = defaultdict(dict)
     ballot_rows = (
@@ -184,7 +168,7 @@ def _compute_results(
     )
     for station_id, contest_id, candidate_id, n in mark_rows:
         marks[(station_id, contest_id)][candidate_id] = n
-    ballot_numbers = {
+    return {
         pair: Numbers(
             sum(kinds[pair].values()),
             kinds[pair].get(Ballot.Kind.BLANK, 0),
@@ -194,8 +178,30 @@ def _compute_results(
         for pair in complete
     }
 
+
+def _compute_results(
+    election: Election, station: PollingStation | None = None, contest: Contest | None = None
+) -> list[StationResult]:
+    """Every station result of ``election`` (or of one station and contest) in a fixed number of queries."""
+    scope: dict[str, object] = {"station__election": election}
+    if station is not None:
+        scope["station"] = station
+    if contest is not None:
+        scope["contest"] = contest
+    candidates: dict[int, list[int]] = defaultdict(list)
+    names: dict[int, str] = {}
+    candidate_rows = Candidate.objects.filter(contest__election=election).values_list("pk", "contest_id", "name_en")
+    for candidate_id, contest_id, name in candidate_rows:
+        candidates[contest_id].append(candidate_id)
+        names[candidate_id] = name
+
+    def zeros(contest_id: int) -> dict[int, int]:
+        return dict.fromkeys(candidates[contest_id], 0)
+
+    sheets, sheet_numbers = _current_sheets(scope, zeros)
+    ballot_numbers = _completed_ballots(scope, zeros)
     results = []
-    for pair in sorted(set(sheets) | complete):
+    for pair in sorted(set(sheets) | set(ballot_numbers)):
         result = _combine(
             pair,
             method=election.counting_method,
@@ -269,33 +275,4 @@ def list_sheet_history(*, station: PollingStation, contest: Contest) -> list[She
             numbers=Numbers(s.ballots_cast, s.blank, s.invalid, votes[s.pk]),
         )
         for s in sheets
-    ]
-
-
-def get_station_turnout(*, station: PollingStation) -> StationTurnout | None:
-    """The latest turnout report of a station, or None."""
-    report = TurnoutReport.objects.filter(station=station).order_by("-at", "-voters").first()
-    return StationTurnout(station.pk, report.voters, report.at) if report is not None else None
-
-
-def list_turnout(*, election: Election) -> dict[int, StationTurnout]:
-    """The latest turnout per station of ``election`` in one query (reports never decrease, so latest is largest)."""
-    rows = (
-        TurnoutReport.objects.filter(station__election=election)
-        .values("station_id")
-        .annotate(latest_voters=Max("voters"), latest_at=Max("at"))
-        .order_by()
-    )
-    return {
-        row["station_id"]: StationTurnout(row["station_id"], row["latest_voters"], row["latest_at"]) for row in rows
-    }
-
-
-def list_turnout_history(*, station: PollingStation) -> list[StationTurnout]:
-    """Every turnout report of a station, in time order."""
-    return [
-        StationTurnout(station.pk, voters, at)
-        for voters, at in TurnoutReport.objects.filter(station=station)
-        .order_by("at", "voters")
-        .values_list("voters", "at")
     ]

@@ -1,0 +1,239 @@
+"""The rules an entry must pass: who may decide, when an election takes entries, what a contest, a ballot, a tally
+sheet and a turnout report may hold. Each check raises a domain error naming the field at fault."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from django.contrib.auth.models import User
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ballots.models import Ballot, StationCount, TurnoutReport
+from elections.models import Candidate, Contest, Election, PollingStation
+from elections.selectors import list_district_ids_under, supervises
+from trust.errors import EntryRejected, NotAllowed
+
+# Ballots cast, blank, invalid, and votes per candidate id.
+SheetNumbers = tuple[int, int, int, dict[int, int]]
+# Devices' clocks drift; a report a little ahead of the server's clock is still "now".
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+
+
+def require_supervisor(user: User, station: PollingStation) -> None:
+    if not supervises(user, station):
+        raise NotAllowed(
+            _("Only a supervisor of this district or an official can do this."), code="supervisor_required"
+        )
+
+
+def require_entry_window(user: User, station: PollingStation) -> bool:
+    """Refuse unless the election takes entries; return True when this is a correction after closing."""
+    election = station.election
+    if election.status == Election.Status.OPEN:
+        return False
+    if election.status == Election.Status.CLOSED and supervises(user, station):
+        return True
+    raise EntryRejected(
+        _("%(name)s does not accept entries: it is %(status)s.")
+        % {"name": election.name, "status": election.get_status_display()},
+        code="election_not_open",
+        details={"field": "election"},
+    )
+
+
+def require_contest_at_station(contest: Contest, station: PollingStation) -> None:
+    """The contest must belong to the station's election and cover the station's district."""
+    covers = contest.election_id == station.election_id and (
+        contest.district_id is None or station.district_id in list_district_ids_under({contest.district_id})
+    )
+    if not covers:
+        raise EntryRejected(
+            _("Contest “%(contest)s” is not voted on at polling station %(code)s.")
+            % {"contest": contest.name, "code": station.code},
+            code="contest_not_at_station",
+            details={"field": "contest"},
+        )
+
+
+def counts_by(election: Election, *, ballots: bool) -> bool:
+    """Whether ``election`` counts ballot by ballot (``ballots``) or, otherwise, with tally sheets."""
+    return election.counting_method in {
+        Election.CountingMethod.BOTH,
+        Election.CountingMethod.BALLOTS if ballots else Election.CountingMethod.TALLY_SHEETS,
+    }
+
+
+def is_sheet_correction(*, election: Election, has_current_sheet: bool) -> bool:
+    """A sheet entered where one already counts, or after entry closed, is a correction: it needs a reason."""
+    return has_current_sheet or election.status != Election.Status.OPEN
+
+
+def require_counting_method(station: PollingStation, *, ballots: bool) -> None:
+    if not counts_by(station.election, ballots=ballots):
+        message = (
+            _("This election does not count ballot by ballot.")
+            if ballots
+            else _("This election does not use tally sheets.")
+        )
+        raise EntryRejected(message, code="counting_method", details={"field": "counting_method"})
+
+
+def require_count_open(station: PollingStation, contest: Contest) -> None:
+    """Ballots are added or voided only until the station's count for the contest is complete."""
+    if StationCount.objects.filter(station=station, contest=contest, complete=True).exists():
+        raise EntryRejected(
+            _("The count of this station is complete. A supervisor must reopen it first."),
+            code="count_complete",
+            details={"field": "contest"},
+        )
+
+
+def clean_text(text: str, *, field: str = "reason") -> str:
+    """Typed text, trimmed. PostgreSQL cannot store the NUL character, so it is refused here, naming the field."""
+    if "\x00" in text:
+        raise EntryRejected(
+            _("This text contains a control character (NUL); remove it."),
+            code="text_invalid",
+            details={"field": field},
+        )
+    return text.strip()
+
+
+def require_reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if not reason:
+        raise EntryRejected(_("Give a reason."), code="reason_required", details={"field": "reason"})
+    return reason
+
+
+def require_count(value: object, field: str) -> int:
+    """A whole number, not negative."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise EntryRejected(_("Enter a whole number."), code="not_a_number", details={"field": field})
+    if value < 0:
+        raise EntryRejected(_("This cannot be negative."), code="negative", details={"field": field})
+    return value
+
+
+def validate_marks(contest: Contest, kind: str, marks: Sequence[int]) -> list[int]:
+    """A ballot's marks, sorted: none on a blank or invalid ballot; on a marked one, each a candidate of the contest,
+    once, and at most the contest's choices."""
+    if kind not in Ballot.Kind.values:
+        raise EntryRejected(
+            _("Choose marked, blank or invalid."), code="ballot_kind_invalid", details={"field": "kind"}
+        )
+    marks = list(marks)
+    if any(not isinstance(mark, int) or isinstance(mark, bool) for mark in marks):
+        raise EntryRejected(_("Marks must be candidates."), code="marks_invalid", details={"field": "marks"})
+    if kind != Ballot.Kind.MARKED:
+        if marks:
+            raise EntryRejected(
+                _("A blank or invalid ballot has no marks."), code="marks_not_allowed", details={"field": "marks"}
+            )
+        return []
+    if not marks:
+        raise EntryRejected(_("Mark at least one candidate."), code="marks_missing", details={"field": "marks"})
+    if len(set(marks)) != len(marks):
+        raise EntryRejected(
+            _("A candidate can be marked only once."), code="marks_duplicate", details={"field": "marks"}
+        )
+    if len(marks) > contest.max_choices:
+        raise EntryRejected(
+            _("This ballot marks %(count)d candidates; at most %(max)d are allowed.")
+            % {"count": len(marks), "max": contest.max_choices},
+            code="too_many_marks",
+            details={"field": "marks", "max_choices": contest.max_choices},
+        )
+    known = set(Candidate.objects.filter(contest=contest, pk__in=marks).values_list("pk", flat=True))
+    if known != set(marks):
+        raise EntryRejected(
+            _("A marked candidate does not stand in this contest."),
+            code="candidate_not_in_contest",
+            details={"field": "marks", "candidate_ids": sorted(set(marks) - known)},
+        )
+    return sorted(marks)
+
+
+def validate_sheet_numbers(
+    *, station: PollingStation, contest: Contest, ballots_cast: int, blank: int, invalid: int, votes: Mapping[int, int]
+) -> SheetNumbers:
+    """Check a sheet's numbers; the error names the field (``votes`` errors also name the candidate)."""
+    ballots_cast = require_count(ballots_cast, "ballots_cast")
+    blank = require_count(blank, "blank")
+    invalid = require_count(invalid, "invalid")
+    # order_by(): a set needs no order, and the model's ordering would join the contest and the election.
+    candidate_ids = set(contest.candidates.order_by().values_list("pk", flat=True))
+    unknown = sorted(set(votes) - candidate_ids, key=str)
+    if unknown:
+        raise EntryRejected(
+            _("A candidate on this sheet does not stand in this contest."),
+            code="candidate_not_in_contest",
+            details={"field": "votes", "candidate_ids": unknown},
+        )
+    clean: dict[int, int] = {}
+    for candidate_id in sorted(candidate_ids):
+        if candidate_id not in votes:
+            raise EntryRejected(
+                _("Enter the votes of every candidate (0 if none)."),
+                code="votes_missing",
+                details={"field": "votes", "candidate_id": candidate_id},
+            )
+        clean[candidate_id] = require_count(votes[candidate_id], "votes")
+    if ballots_cast > station.registered_voters:
+        raise EntryRejected(
+            _("Ballots cast (%(cast)d) cannot exceed the %(registered)d registered voters.")
+            % {"cast": ballots_cast, "registered": station.registered_voters},
+            code="ballots_cast_above_registered",
+            details={"field": "ballots_cast", "registered_voters": station.registered_voters},
+        )
+    if blank + invalid > ballots_cast:
+        raise EntryRejected(
+            _("Blank and invalid ballots together cannot exceed ballots cast."),
+            code="sheet_does_not_add_up",
+            details={"field": "ballots_cast"},
+        )
+    valid = ballots_cast - blank - invalid
+    total = sum(clean.values())
+    # With one choice per ballot the sheet must add up exactly; with more, each valid ballot gives up to max_choices.
+    if contest.max_choices == 1 and total != valid:
+        raise EntryRejected(
+            _("Votes (%(votes)d) + blank (%(blank)d) + invalid (%(invalid)d) must equal ballots cast (%(cast)d).")
+            % {"votes": total, "blank": blank, "invalid": invalid, "cast": ballots_cast},
+            code="sheet_does_not_add_up",
+            details={"field": "ballots_cast", "expected": total + blank + invalid},
+        )
+    over = [cid for cid, n in clean.items() if n > valid]
+    if total > valid * contest.max_choices or over:
+        raise EntryRejected(
+            _("There are more votes than the valid ballots allow."),
+            code="sheet_does_not_add_up",
+            details={"field": "votes", "candidate_ids": over},
+        )
+    return ballots_cast, blank, invalid, clean
+
+
+def validate_turnout(station: PollingStation, voters: int, at: dt.datetime) -> None:
+    """Turnout is a whole number up to the registered voters, at a time not in the future, and never decreases."""
+    voters = require_count(voters, "voters")
+    if voters > station.registered_voters:
+        raise EntryRejected(
+            _("Turnout (%(voters)d) cannot exceed the %(registered)d registered voters.")
+            % {"voters": voters, "registered": station.registered_voters},
+            code="turnout_above_registered",
+            details={"field": "voters", "registered_voters": station.registered_voters},
+        )
+    if timezone.is_naive(at) or at > timezone.now() + CLOCK_TOLERANCE:
+        raise EntryRejected(_("Give a time that is not in the future."), code="time_invalid", details={"field": "at"})
+    reports = TurnoutReport.objects.filter(station=station)
+    earlier = reports.filter(at__lte=at).aggregate(most=Max("voters"))["most"]
+    later = reports.filter(at__gt=at).aggregate(least=Min("voters"))["least"]
+    if (earlier is not None and voters < earlier) or (later is not None and voters > later):
+        raise EntryRejected(
+            _("Turnout cannot decrease: %(earlier)s voters were already reported by this time.")
+            % {"earlier": earlier if earlier is not None else later},
+            code="turnout_decreasing",
+            details={"field": "voters", "earlier": earlier, "later": later},
+        )

@@ -1,0 +1,143 @@
+"""The entry API's request and response bodies. Ids and counts are bounded so that no number a client sends can
+overflow a database column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+
+from ballots.services import MAX_BATCH
+from trust.errors import ErrorBody
+
+MAX_ID = 2**63 - 1
+MAX_COUNT = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+class CandidateOut(Schema):
+    id: int
+    name_en: str
+    name_ar: str
+    ballot_order: int
+
+
+class ContestProgressOut(Schema):
+    id: int
+    name: str
+    max_choices: int
+    candidates: list[CandidateOut]
+    ballots_entered: int
+    count_complete: bool
+    sheet_status: str | None
+    sheet_version: int | None
+
+
+class StationOut(Schema):
+    id: int
+    code: str
+    name: str
+    district: str
+    registered_voters: int
+    election_id: int
+    election_name: str
+    election_status: str
+    counting_method: str
+    double_entry: bool
+    turnout_voters: int | None
+    turnout_at: dt.datetime | None
+    contests: list[ContestProgressOut]
+
+
+class BallotIn(Schema):
+    station_id: Id
+    contest_id: Id
+    kind: Literal["marked", "blank", "invalid"]
+    marks: list[Id] = Field(default_factory=list, max_length=100)
+
+
+class BallotOut(Schema):
+    ballot_id: int
+    station_id: int
+    contest_id: int
+    kind: str
+    marks: list[int]
+    entered_at: dt.datetime
+
+
+class BatchItemIn(BallotIn):
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=128,
+        description="This ballot's own key; when left out it is the request's key followed by ':' and the index.",
+    )
+
+
+class BatchIn(Schema):
+    items: list[BatchItemIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchOutcomeOut(Schema):
+    index: int
+    status: int
+    replayed: bool
+    ballot: BallotOut | None
+    error: ErrorBody | None
+
+
+class BatchOut(Schema):
+    recorded: int
+    refused: int
+    outcomes: list[BatchOutcomeOut]
+
+
+class SheetIn(Schema):
+    station_id: Id
+    contest_id: Id
+    ballots_cast: Count
+    blank: Count
+    invalid: Count
+    votes: dict[Id, Count] = Field(description="Votes per candidate id; every candidate of the contest (0 if none).")
+    reason: str = Field(default="", max_length=2000, description="Required for a correction.")
+
+
+class SheetOut(Schema):
+    sheet_id: int
+    version: int
+    status: str
+    ballots_cast: int
+    blank: int
+    invalid: int
+    votes: dict[str, int]
+    reason: str
+    quarantine_reason: str
+    other_versions: dict[str, str]
+
+
+class TurnoutIn(Schema):
+    station_id: Id
+    voters: Count
+    at: dt.datetime | None = Field(default=None, description="When, with a time zone; now when left out.")
+
+
+class TurnoutOut(Schema):
+    turnout_id: int
+    station_id: int
+    voters: int
+    at: dt.datetime
+
+
+class VoidIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VoidOut(Schema):
+    void_id: int
+    ballot_id: int
+    reason: str
+
+
+class StationFilter(Schema):
+    election_id: Id | None = None

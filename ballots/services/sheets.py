@@ -1,0 +1,237 @@
+"""Tally sheets: entry and double entry, corrections as new versions, and the cross-check against the ballots; with
+the helpers the review services share (a sheet's versions, its audit snapshot, its answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ballots.models import TallySheet, TallySheetVote
+from ballots.rules import (
+    SheetNumbers,
+    clean_text,
+    is_sheet_correction,
+    require_contest_at_station,
+    require_counting_method,
+    require_reason,
+    validate_sheet_numbers,
+)
+from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
+from ballots.services.locking import station_id_of
+from ballots.services.operation import EntryOperation, run_entry
+from elections.models import Contest, Election, PollingStation
+from elections.selectors import supervises
+from trust.errors import EntryRejected
+from trust.idempotency import Answer, Recorded
+from trust.roles import Actor
+
+Status = TallySheet.Status
+
+
+def _numbers_of(sheet: TallySheet) -> SheetNumbers:
+    # A version's votes never change once written, so they are read at most once per object.
+    votes: dict[int, int] | None = getattr(sheet, "_votes", None)
+    if votes is None:
+        votes = dict(sheet.votes.values_list("candidate_id", "votes"))
+        sheet._votes = votes  # type: ignore[attr-defined]
+    return sheet.ballots_cast, sheet.blank, sheet.invalid, dict(votes)
+
+
+def snapshot_sheet(sheet: TallySheet) -> dict[str, Any]:
+    cast, blank, invalid, votes = _numbers_of(sheet)
+    return {
+        "version": sheet.version,
+        "status": sheet.status,
+        "ballots_cast": cast,
+        "blank": blank,
+        "invalid": invalid,
+        "votes": {str(k): v for k, v in sorted(votes.items())},
+        "reason": sheet.reason,
+        "quarantine_reason": sheet.quarantine_reason,
+    }
+
+
+def set_sheet_status(sheets: list[TallySheet], status: str) -> None:
+    for sheet in sheets:
+        sheet.status = status
+        sheet.save(update_fields=["status"])
+
+
+class OpenSheets(dict[str, list[TallySheet]]):
+    """A station's versions of a contest's sheet by status (superseded ones too), oldest first, and the newest
+    version number (0 before the first)."""
+
+    latest_version: int = 0
+
+
+def list_open_sheets(station: PollingStation, contest: Contest) -> OpenSheets:
+    found = OpenSheets({status: [] for status in Status.values})
+    # Every version in one query, superseded ones too, for the newest number: a station has a handful at most. Ordered
+    # by version alone: the model's ordering would join the station, the contest and both their elections.
+    for sheet in TallySheet.objects.filter(station=station, contest=contest).order_by("version"):
+        found[sheet.status].append(sheet)
+        found.latest_version = sheet.version
+    return found
+
+
+def create_sheet(
+    entry: EntryOperation, *, contest: Contest, sheets: OpenSheets, numbers: SheetNumbers, status: str, reason: str
+) -> TallySheet:
+    """Insert the next version after ``sheets.latest_version`` (read under the station's lock) with its votes."""
+    cast, blank, invalid, votes = numbers
+    sheet = TallySheet.objects.create(
+        station=entry.station,
+        contest=contest,
+        version=sheets.latest_version + 1,
+        ballots_cast=cast,
+        blank=blank,
+        invalid=invalid,
+        status=status,
+        entered_by=entry.user,
+        entered_at=timezone.now(),
+        reason=reason,
+        idempotency_key=entry.idempotency_key,
+    )
+    TallySheetVote.objects.bulk_create(
+        [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(votes.items())]
+    )
+    sheet._votes = dict(votes)  # type: ignore[attr-defined]
+    return sheet
+
+
+def sheet_body(sheet: TallySheet, replaced: Mapping[int, str]) -> dict[str, Any]:
+    return {"sheet_id": sheet.pk, **snapshot_sheet(sheet), "other_versions": {str(k): v for k, v in replaced.items()}}
+
+
+def load_sheet(body: dict[str, Any]) -> TallySheet:
+    return TallySheet.objects.get(pk=body["sheet_id"])
+
+
+def audit_sheet(entry: EntryOperation, *, action: str, sheet: TallySheet, before: dict[str, Any] | None) -> None:
+    entry.record_change(action=action, obj=sheet, before=before, after=snapshot_sheet(sheet))
+
+
+def cross_check_station(entry: EntryOperation, *, contest: Contest, current: TallySheet | None = None) -> None:
+    """Where an election counts both ways, quarantine a sheet that differs from the completed ballots (and release
+    one that this check quarantined once they agree). ``current``: the station's current sheet when the caller has
+    it in hand; it is then updated in place."""
+    station = entry.station
+    if station.election.counting_method != Election.CountingMethod.BOTH:
+        return
+    sheet = current or (
+        TallySheet.objects.filter(station=station, contest=contest, status__in=TallySheet.CURRENT_STATUSES).first()
+    )
+    if sheet is None or not is_count_complete(station=station, contest=contest):
+        return
+    names = dict(contest.candidates.values_list("pk", "name_en"))
+    difference = describe_difference(count_ballots(station=station, contest=contest), sheet_numbers(sheet), names)
+    before = snapshot_sheet(sheet)
+    if difference and sheet.status == Status.ACCEPTED:
+        sheet.status = Status.QUARANTINED
+        sheet.quarantine_reason = _("The ballots entered differ from the tally sheet: %(difference)s.") % {
+            "difference": difference
+        }
+        sheet.quarantined_automatically = True
+        action = "tally_sheet.quarantine_by_cross_check"
+    elif not difference and sheet.status == Status.QUARANTINED and sheet.quarantined_automatically:
+        sheet.status, sheet.quarantine_reason, sheet.quarantined_automatically = Status.ACCEPTED, "", False
+        action = "tally_sheet.release_by_cross_check"
+    else:
+        return
+    sheet.save(update_fields=["status", "quarantine_reason", "quarantined_automatically"])
+    audit_sheet(entry, action=action, sheet=sheet, before=before)
+
+
+def _choose_status(
+    entry: EntryOperation, *, sheets: OpenSheets, numbers: SheetNumbers
+) -> tuple[str, list[TallySheet], list[TallySheet]]:
+    """The new version's status, the versions it supersedes and those it sends to review."""
+    current = sheets[Status.ACCEPTED] + sheets[Status.QUARANTINED]
+    pending = sheets[Status.PENDING_SECOND_ENTRY]
+    if sheets[Status.NEEDS_REVIEW]:
+        raise EntryRejected(
+            _("This sheet is waiting for a supervisor's review; it cannot take another entry now."),
+            code="sheet_in_review",
+        )
+    if entry.after_close:
+        return Status.ACCEPTED, current + pending, []
+    if pending:
+        first = pending[0]
+        if first.entered_by_id == entry.user.pk:
+            raise EntryRejected(
+                _("The second entry must be made by someone other than the first."), code="second_entry_same_person"
+            )
+        if _numbers_of(first) == numbers:
+            return Status.ACCEPTED, [first, *current], []
+        return Status.NEEDS_REVIEW, [], [first]
+    if current:
+        # A clerk's correction waits for a supervisor; the accepted version keeps counting meanwhile.
+        return (
+            (Status.ACCEPTED, current, []) if supervises(entry.user, entry.station) else (Status.NEEDS_REVIEW, [], [])
+        )
+    if entry.station.election.double_entry:
+        return Status.PENDING_SECOND_ENTRY, [], []
+    return Status.ACCEPTED, [], []
+
+
+def submit_tally_sheet(
+    *,
+    station: PollingStation | int,
+    contest: Contest,
+    ballots_cast: int,
+    blank: int,
+    invalid: int,
+    votes: Mapping[int, int],
+    actor: Actor,
+    idempotency_key: str,
+    reason: str = "",
+    client_address: str | None = None,
+) -> Recorded[TallySheet]:
+    """Enter a tally sheet: a first entry, the second of a double entry, or a correction (a new version with a
+    reason). Where double entry applies, equal entries are accepted and different ones go to review. ``station``
+    may be given by id: it is read under the lock either way."""
+
+    def perform(entry: EntryOperation) -> Answer[TallySheet]:
+        locked = entry.station
+        require_counting_method(locked, ballots=False)
+        require_contest_at_station(contest, locked)
+        numbers = validate_sheet_numbers(
+            station=locked, contest=contest, ballots_cast=ballots_cast, blank=blank, invalid=invalid, votes=votes
+        )
+        sheets = list_open_sheets(locked, contest)
+        has_current = bool(sheets[Status.ACCEPTED] or sheets[Status.QUARANTINED])
+        correction = is_sheet_correction(election=locked.election, has_current_sheet=has_current)
+        clean_reason = require_reason(reason) if correction else clean_text(reason)
+        status, superseded, to_review = _choose_status(entry, sheets=sheets, numbers=numbers)
+        before = {"versions": {s.version: s.status for s in superseded + to_review}}
+        set_sheet_status(superseded, Status.SUPERSEDED)
+        set_sheet_status(to_review, Status.NEEDS_REVIEW)
+        sheet = create_sheet(entry, contest=contest, sheets=sheets, numbers=numbers, status=status, reason=clean_reason)
+        replaced = {s.version: s.status for s in superseded + to_review}
+        audit_sheet(entry, action="tally_sheet.submit", sheet=sheet, before=before)
+        if status == Status.ACCEPTED:
+            cross_check_station(entry, contest=contest, current=sheet)
+        return Answer(obj=sheet, created=True, body=sheet_body(sheet, replaced))
+
+    request = {
+        "station": station_id_of(station),
+        "contest": contest.pk,
+        "ballots_cast": ballots_cast,
+        "blank": blank,
+        "invalid": invalid,
+        "votes": {str(k): v for k, v in votes.items()},
+        "reason": reason,
+    }
+    return run_entry(
+        operation="tally_sheet.submit",
+        station=station,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        client_address=client_address,
+        request=request,
+        perform=perform,
+        load=load_sheet,
+    )
