@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from elections import services
 from elections.models import (
     Candidate,
     ClerkAssignment,
@@ -25,6 +26,7 @@ from elections.models import (
     PollingStation,
     SupervisorAssignment,
 )
+from elections.services import OPERATOR
 from trust.audit import record_audit_event
 from trust.roles import CLERKS_GROUP, OFFICIALS_GROUP, SUPERVISORS_GROUP
 
@@ -247,9 +249,10 @@ def seed_demo(*, only_if_empty: bool = False) -> DemoSeedResult:
 
     Idempotent: the election is looked up by its slug and the accounts by username, and nothing that exists is
     changed (an account keeps the password it has). With ``only_if_empty`` nothing is created when the database
-    already holds any election.
+    already holds any election. Everything is written through the configuration services, as the operator who runs
+    the command, so each object has its audit event; the public results are noted once, at the end.
     """
-    with transaction.atomic():
+    with transaction.atomic(), services.one_results_note_per_election():
         election = Election.objects.filter(slug=DEMO_ELECTION_SLUG).first()
         if election is not None or (only_if_empty and Election.objects.exists()):
             return DemoSeedResult(election=election, created=False, accounts=describe_demo_accounts())
@@ -286,46 +289,58 @@ def summarise_election(election: Election) -> dict[str, int]:
 
 
 def _create_demo_election(rng: random.Random) -> Election:
-    election = Election.objects.create(
-        slug=DEMO_ELECTION_SLUG,
-        name=DEMO_ELECTION_NAME,
-        name_ar=DEMO_ELECTION_NAME_AR,
-        date=DEMO_ELECTION_DATE,
-        time_zone=DEMO_TIME_ZONE,
-        counting_method=Election.CountingMethod.BOTH,
+    election = services.create_election(
+        election=Election(
+            slug=DEMO_ELECTION_SLUG,
+            name=DEMO_ELECTION_NAME,
+            name_ar=DEMO_ELECTION_NAME_AR,
+            date=DEMO_ELECTION_DATE,
+            time_zone=DEMO_TIME_ZONE,
+            counting_method=Election.CountingMethod.BOTH,
+        ),
+        actor=OPERATOR,
     )
-    districts = District.objects.bulk_create(
-        District(election=election, code=d.code, name=d.name, name_ar=d.name_ar) for d in DEMO_DISTRICTS
-    )
+    districts = [
+        services.create_district(
+            district=District(election=election, code=d.code, name=d.name, name_ar=d.name_ar), actor=OPERATOR
+        )
+        for d in DEMO_DISTRICTS
+    ]
     centres = [(name, kind) for name in CENTRE_NAMES for kind in CENTRE_KINDS]
     rng.shuffle(centres)
-    stations: list[PollingStation] = []
     for district_plan, district in zip(DEMO_DISTRICTS, districts, strict=True):
-        stations += _plan_stations(rng, election=election, plan=district_plan, district=district, centres=centres)
-    PollingStation.objects.bulk_create(stations)
-    parties = Party.objects.bulk_create(
-        Party(election=election, abbreviation=p.abbreviation, name=p.name, name_ar=p.name_ar, colour=p.colour)
+        for station in _plan_stations(rng, election=election, plan=district_plan, district=district, centres=centres):
+            services.create_station(station=station, actor=OPERATOR)
+    parties = [
+        services.create_party(
+            party=Party(
+                election=election, abbreviation=p.abbreviation, name=p.name, name_ar=p.name_ar, colour=p.colour
+            ),
+            actor=OPERATOR,
+        )
         for p in DEMO_PARTIES
-    )
+    ]
     district_by_code = {d.code: d for d in districts}
     # No two candidates share a given name or a family name, so each one is easy to tell apart.
     wanted = sum(c.candidates for c in DEMO_CONTESTS)
     people = list(zip(rng.sample(GIVEN_NAMES, k=wanted), rng.sample(FAMILY_NAMES, k=wanted), strict=True))
-    candidates: list[Candidate] = []
     for position, contest_plan in enumerate(DEMO_CONTESTS, start=1):
-        contest = Contest.objects.create(
-            election=election,
-            slug=contest_plan.slug,
-            name=contest_plan.name,
-            name_ar=contest_plan.name_ar,
-            seats=contest_plan.seats,
-            max_choices=contest_plan.max_choices,
-            position=position,
-            district=district_by_code[contest_plan.district_code] if contest_plan.district_code else None,
+        contest = services.create_contest(
+            contest=Contest(
+                election=election,
+                slug=contest_plan.slug,
+                name=contest_plan.name,
+                name_ar=contest_plan.name_ar,
+                seats=contest_plan.seats,
+                max_choices=contest_plan.max_choices,
+                position=position,
+                district=district_by_code[contest_plan.district_code] if contest_plan.district_code else None,
+            ),
+            actor=OPERATOR,
         )
         nominees, people = people[: contest_plan.candidates], people[contest_plan.candidates :]
-        candidates += _plan_candidates(rng, contest=contest, plan=contest_plan, nominees=nominees, parties=parties)
-    Candidate.objects.bulk_create(candidates)
+        for candidate in _plan_candidates(rng, contest=contest, plan=contest_plan, nominees=nominees, parties=parties):
+            services.create_candidate(candidate=candidate, actor=OPERATOR)
     return election
 
 
@@ -393,19 +408,22 @@ def _plan_candidates(
 
 
 def _ensure_account(account: DemoAccount) -> AccountOutcome:
-    user, created = User.objects.get_or_create(username=account.username, defaults={"is_staff": account.is_staff})
-    if created:
-        user.set_password(account.password)
-        user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=account.group))
-    return AccountOutcome(account=account, exists=True, created=created)
+    if User.objects.filter(username=account.username).exists():
+        return AccountOutcome(account=account, exists=True, created=False)
+    user = User(username=account.username, is_staff=account.is_staff)
+    user.set_password(account.password)
+    services.create_staff_user(user=user, actor=OPERATOR)
+    services.add_user_to_group(user=user, group=Group.objects.get(name=account.group), actor=OPERATOR)
+    return AccountOutcome(account=account, exists=True, created=True)
 
 
 def _assign_demo_staff(election: Election) -> None:
     """Give the demo supervisor one district and the demo clerk a few of its ballot boxes."""
     district = election.districts.get(code=SUPERVISED_DISTRICT_CODE)
     supervisor = User.objects.get(username="supervisor")
-    SupervisorAssignment.objects.get_or_create(user=supervisor, district=district)
+    services.create_supervisor_assignment(
+        assignment=SupervisorAssignment(user=supervisor, district=district), actor=OPERATOR
+    )
     clerk = User.objects.get(username="clerk")
     for station in district.stations.order_by("code")[:CLERK_STATION_COUNT]:
-        ClerkAssignment.objects.get_or_create(user=clerk, station=station)
+        services.create_clerk_assignment(assignment=ClerkAssignment(user=clerk, station=station), actor=OPERATOR)

@@ -31,6 +31,7 @@ from import_export.tmp_storages import CacheStorage
 
 from elections.models import Election
 from elections.resources import ElectionImportResult, drop_trailing_blank_rows, normalise_header, spreadsheet_row
+from trust.http import get_client_address
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -271,7 +272,12 @@ class ElectionImportExportMixin(ImportExportMixin):
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")
         election = getattr(form, "cleaned_data", {}).get("election")
-        return {**super().get_import_resource_kwargs(request, **kwargs), "election": election}
+        return {
+            **super().get_import_resource_kwargs(request, **kwargs),
+            "election": election,
+            "actor": request.user,
+            "client_address": get_client_address(request),
+        }
 
     def get_confirm_form_kwargs(self, request: HttpRequest, import_form: Any = None) -> dict[str, Any]:
         kwargs = super().get_confirm_form_kwargs(request, import_form)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import tablib
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.encoding import force_str
@@ -22,7 +23,9 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import Result, RowResult
 
+from elections import services
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+from elections.services import ConfigurationActor
 from trust.audit import record_audit_event
 
 logger = logging.getLogger(__name__)
@@ -198,6 +201,10 @@ class ElectionResource(resources.ModelResource):
     Pass ``election`` to import: new rows join it, and keys and codes are looked up in it only. Every row goes
     through the model's ``full_clean()``; a bad row is reported (by :func:`spreadsheet_row` number) and left out
     while the good rows load, and a row identical to what is stored is skipped.
+
+    Each new or changed row is written by the configuration service of its model, as ``actor`` (by default the
+    ``user`` the import runs for): the rules of an election hold for an import as for any other write, and each
+    object gets its own audit event. The preview writes too, in the transaction it rolls back.
     """
 
     WIDGETS_MAP = {
@@ -220,9 +227,17 @@ class ElectionResource(resources.ModelResource):
         report_skipped = True
         instance_loader_class = ElectionInstanceLoader
 
-    def __init__(self, election: Election | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        election: Election | None = None,
+        actor: ConfigurationActor = None,
+        client_address: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.election = election
+        self.actor = actor
+        self.client_address = client_address
         self.first_row_by_key: dict[tuple[str, ...], int] = {}
         for field in self.fields.values():
             if isinstance(field.widget, ElectionKeyWidget):
@@ -293,7 +308,21 @@ class ElectionResource(resources.ModelResource):
 
     def import_data(self, dataset: tablib.Dataset, dry_run: bool = False, *args: Any, **kwargs: Any) -> Any:
         self.dry_run = dry_run
+        if self.actor is None:
+            self.actor = kwargs.get("user")
         return super().import_data(dataset, dry_run, *args, **kwargs)
+
+    def import_data_inner(self, dataset: tablib.Dataset, dry_run: bool, *args: Any, **kwargs: Any) -> Any:
+        # One results note for the whole file, not one per row; a preview, rolled back, notes nothing.
+        with services.one_results_note_per_election(note=not dry_run):
+            return super().import_data_inner(dataset, dry_run, *args, **kwargs)
+
+    def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        self.save_through_service(instance, is_create=is_create)
+
+    def save_through_service(self, instance: Any, *, is_create: bool) -> None:
+        """Create or change ``instance`` through its model's configuration service."""
+        raise NotImplementedError
 
     def after_import(self, dataset: tablib.Dataset, result: ElectionImportResult, **kwargs: Any) -> None:
         super().after_import(dataset, result, **kwargs)
@@ -301,11 +330,13 @@ class ElectionResource(resources.ModelResource):
         new, updated = result.totals[RowResult.IMPORT_TYPE_NEW], result.totals[RowResult.IMPORT_TYPE_UPDATE]
         if self.election is None or getattr(self, "dry_run", True) or not (new or updated):
             return
-        # The import's own transaction carries its trace, so a rolled-back import leaves none.
+        # Each row has its event from its service; this one keeps what only the import knows (the file, the rows
+        # left unchanged or rejected). The import's own transaction carries it, so a rolled-back import leaves none.
         record_audit_event(
             action=f"import.{self._meta.model._meta.model_name}",
             obj=self.election,
-            actor=kwargs.get("user"),
+            actor=self.actor if isinstance(self.actor, User) else None,
+            client_address=self.client_address,
             after={
                 "file": kwargs.get("file_name") or "",
                 "new": new,
@@ -350,6 +381,10 @@ class DistrictResource(ElectionResource):
         # sorted() is stable: within one depth the districts keep the order they were asked for in.
         return iter(sorted(districts, key=depth))
 
+    def save_through_service(self, instance: District, *, is_create: bool) -> None:
+        write = services.create_district if is_create else services.change_district
+        write(district=instance, actor=self.actor, client_address=self.client_address)
+
 
 class PollingStationResource(ElectionResource):
     """Polling stations: ``code``, ``name``, ``name_ar``, ``district`` (its code), ``registered_voters``,
@@ -366,6 +401,10 @@ class PollingStationResource(ElectionResource):
         export_order = fields
         import_id_fields = ("code",)
 
+    def save_through_service(self, instance: PollingStation, *, is_create: bool) -> None:
+        write = services.create_station if is_create else services.change_station
+        write(station=instance, actor=self.actor, client_address=self.client_address)
+
 
 class PartyResource(ElectionResource):
     """Parties: ``abbreviation``, ``name``, ``name_ar`` and ``colour`` (#RRGGBB)."""
@@ -378,6 +417,10 @@ class PartyResource(ElectionResource):
         import_order = fields
         export_order = fields
         import_id_fields = ("abbreviation",)
+
+    def save_through_service(self, instance: Party, *, is_create: bool) -> None:
+        write = services.create_party if is_create else services.change_party
+        write(party=instance, actor=self.actor, client_address=self.client_address)
 
 
 class CandidateResource(ElectionResource):
@@ -396,3 +439,7 @@ class CandidateResource(ElectionResource):
         import_order = fields
         export_order = fields
         import_id_fields = ("contest", "ballot_order")
+
+    def save_through_service(self, instance: Candidate, *, is_create: bool) -> None:
+        write = services.create_candidate if is_create else services.change_candidate
+        write(candidate=instance, actor=self.actor, client_address=self.client_address)

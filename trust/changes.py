@@ -40,6 +40,12 @@ def register_results_handler(handler: ResultsChangeHandler) -> None:
         _handlers.append(handler)
 
 
+def unregister_results_handler(handler: ResultsChangeHandler) -> None:
+    """Stop listening (tests that listen for a while); a handler that is not registered is ignored."""
+    if handler in _handlers:
+        _handlers.remove(handler)
+
+
 def note_results_changed(*, election_id: int, election_slug: str) -> None:
     """Say, inside the writing transaction, that the results of this election change when it commits."""
     change = ResultsChange(election_id=election_id, election_slug=election_slug)

@@ -396,12 +396,12 @@ class StationResourceRefusedOnce(PollingStationResource):
                 cursor.execute("SELECT * FROM table_that_does_not_exist")
 
 
-def test_row_the_database_refuses_is_reported_and_later_rows_load(election: Election) -> None:
+def test_row_the_database_refuses_is_reported_and_later_rows_load(election: Election, official: User) -> None:
     dataset = read_upload(
         csv_bytes(STATION_HEADER, "N-003,Before,,N,1,,", "N-004,Refused,,N,2,,", "N-005,After,,S,3,,"), CSV
     )
 
-    result = StationResourceRefusedOnce(election=election).import_data(dataset, dry_run=False)
+    result = StationResourceRefusedOnce(election=election).import_data(dataset, dry_run=False, user=official)
 
     assert not result.has_errors()
     assert describe_rejected_rows(result)[0].startswith("Row 3: This row could not be loaded: ")
@@ -838,13 +838,15 @@ STATIONS = st.lists(
 )
 
 
-def _transfer(resource: ElectionResource, queryset: Any, file_format: type[Format], target: Election) -> Any:
+def _transfer(
+    resource: ElectionResource, queryset: Any, file_format: type[Format], target: Election, official: User
+) -> Any:
     """Export ``queryset`` as the admin does, read the file back as the admin does, and import it into ``target``."""
     data = file_format().export_data(resource.export(queryset))
     content = data.encode("utf-8-sig") if isinstance(data, str) else data
     dataset = read_upload(content, file_format)
     check_columns(dataset, resource.required_columns)
-    return type(resource)(election=target).import_data(dataset, dry_run=False, raise_errors=True)
+    return type(resource)(election=target, actor=official).import_data(dataset, dry_run=False, raise_errors=True)
 
 
 @settings(
@@ -852,7 +854,7 @@ def _transfer(resource: ElectionResource, queryset: Any, file_format: type[Forma
 )
 @given(stations=STATIONS, district_names=st.tuples(ARABIC_NAMES, NAMES), file_format=st.sampled_from([CSV, XLSX]))
 def test_random_stations_round_trip_into_a_fresh_election(
-    db: None, stations: list[dict[str, Any]], district_names: tuple[str, str], file_format: type[Format]
+    official: User, stations: list[dict[str, Any]], district_names: tuple[str, str], file_format: type[Format]
 ) -> None:
     with transaction.atomic():
         source = new_election("source")
@@ -874,9 +876,9 @@ def test_random_stations_round_trip_into_a_fresh_election(
             )
         target = new_election("target")
 
-        districts_result = _transfer(DistrictResource(), source.districts.all(), file_format, target)
-        stations_result = _transfer(PollingStationResource(), source.stations.all(), file_format, target)
-        again = _transfer(PollingStationResource(), source.stations.all(), file_format, target)
+        districts_result = _transfer(DistrictResource(), source.districts.all(), file_format, target, official)
+        stations_result = _transfer(PollingStationResource(), source.stations.all(), file_format, target, official)
+        again = _transfer(PollingStationResource(), source.stations.all(), file_format, target, official)
 
         assert not districts_result.has_validation_errors()
         assert not stations_result.has_validation_errors(), stations_result.invalid_rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -22,6 +23,7 @@ from elections.models import (
 )
 from elections.selectors import list_stations_for_user
 from elections.services import list_opening_problems, open_election
+from elections.tests.support import ResultsChanges
 from trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +167,28 @@ def test_seeding_leaves_a_trace_in_the_audit_log(demo: Election) -> None:
     assert event.election_id == demo.pk
     assert event.after is not None
     assert event.after["stations"] == demo.stations.count()
+
+
+def test_seeding_writes_every_object_through_its_service_and_notes_the_results_once(
+    db: None, results_changes: ResultsChanges
+) -> None:
+    run_seed_demo()
+    demo = Election.objects.get(slug=DEMO_ELECTION_SLUG)
+    created = Counter(AuditEvent.objects.filter(action__endswith=".create").values_list("action", flat=True).order_by())
+    assert created == {
+        "election.create": 1,
+        "district.create": demo.districts.count(),
+        "pollingstation.create": demo.stations.count(),
+        "party.create": demo.parties.count(),
+        "contest.create": demo.contests.count(),
+        "candidate.create": Candidate.objects.filter(contest__election=demo).count(),
+        "user.create": 3,
+        "supervisorassignment.create": 1,
+        "clerkassignment.create": ClerkAssignment.objects.count(),
+    }
+    assert AuditEvent.objects.filter(action="user.group_add").count() == 3
+    assert not AuditEvent.objects.filter(actor__isnull=False).exists()
+    assert [change.election_id for change in results_changes.noted] == [demo.pk]
 
 
 def test_seeding_prints_the_demo_logins_and_addresses(db: None) -> None:

@@ -42,7 +42,7 @@ def test_the_project_keeps_its_layers(tmp_path: Path) -> None:
 
 def test_an_import_from_a_lower_app_into_a_higher_one_fails_even_inside_a_function(tmp_path: Path) -> None:
     tree = _copy_project(tmp_path)
-    services = tree / "elections" / "services.py"
+    services = tree / "elections" / "services" / "__init__.py"
     services.write_text(
         services.read_text()
         + "\n\ndef refresh_now(election_id: int) -> None:\n"

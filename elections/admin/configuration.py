@@ -1,121 +1,31 @@
-"""The Django admin, as officials use it to configure elections."""
+"""The admin of elections and what they are made of: districts, polling stations, parties, contests, candidates.
+
+Every write goes through the configuration services (``ServiceWritesMixin``); the status actions call the status
+services.
+"""
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from elections import services
+from elections.admin.staff import ClerkAssignmentInline, SupervisorAssignmentInline
+from elections.admin.status import status_action
+from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin
 from elections.imports import ElectionImportExportMixin
-from elections.models import (
-    Candidate,
-    ClerkAssignment,
-    Contest,
-    District,
-    Election,
-    Party,
-    PollingStation,
-    SupervisorAssignment,
-)
+from elections.models import Candidate, Contest, District, Election, Party, PollingStation
 from elections.resources import CandidateResource, DistrictResource, PartyResource, PollingStationResource
-from trust.errors import DomainError
-from trust.http import get_client_address
 from trust.models import AuditEvent
-
-Service = Callable[..., Election]
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-else:
-    StrOrPromise = str
-
-
-def _election_of(obj: Any) -> Election | None:
-    if isinstance(obj, Election):
-        return obj
-    if isinstance(obj, Candidate):
-        return obj.contest.election
-    return getattr(obj, "election", None)
-
-
-class FinalElectionReadOnlyMixin:
-    """Nothing that belongs to a certified election can be changed or deleted: certified is final.
-
-    Also types Arabic names right to left, wherever they are edited.
-    """
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
-        if formfield is not None and db_field.name.endswith("_ar"):
-            formfield.widget.attrs.update({"dir": "rtl", "lang": "ar"})
-        return formfield
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        election = _election_of(obj) if obj is not None else None
-        if election is not None and election.is_final:
-            return False
-        return super().has_change_permission(request, obj)  # type: ignore[misc]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        election = _election_of(obj) if obj is not None else None
-        if election is not None and election.is_final:
-            return False
-        return super().has_delete_permission(request, obj)  # type: ignore[misc]
-
-
-def _status_action(
-    service: Service, *, name: str, label: StrOrPromise, verb: StrOrPromise, explanation: StrOrPromise
-) -> Callable[[admin.ModelAdmin[Election], HttpRequest, QuerySet[Election]], TemplateResponse | None]:
-    """An admin action that asks for confirmation, then calls ``service`` for each chosen election."""
-
-    def action(
-        modeladmin: admin.ModelAdmin[Election], request: HttpRequest, queryset: QuerySet[Election]
-    ) -> TemplateResponse | None:
-        if request.POST.get("confirmed") == "yes":
-            changed = 0
-            for election in queryset:
-                try:
-                    service(election=election, actor=request.user, client_address=get_client_address(request))
-                except DomainError as exc:
-                    modeladmin.message_user(request, exc.message, messages.ERROR)
-                else:
-                    changed += 1
-            if changed:
-                modeladmin.message_user(
-                    request, _("%(verb)s: %(count)d election(s).") % {"verb": verb, "count": changed}, messages.SUCCESS
-                )
-            return None
-        problems = {
-            election.pk: services.list_opening_problems(election) for election in queryset if name == "open_elections"
-        }
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": label,
-            "opts": modeladmin.model._meta,
-            "elections": [(election, problems.get(election.pk, [])) for election in queryset],
-            "action_name": name,
-            "action_label": label,
-            "explanation": explanation,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/elections/confirm_status_change.html", context)
-
-    action.__name__ = name
-    return admin.action(description=label, permissions=["change"])(action)
 
 
 class ContestInline(admin.TabularInline):
@@ -136,7 +46,7 @@ class ContestInline(admin.TabularInline):
 
 
 @admin.register(Election)
-class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "date",
@@ -164,28 +74,28 @@ class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
     ]
     inlines = [ContestInline]
     actions = [
-        _status_action(
+        status_action(
             services.open_election,
             name="open_elections",
             label=gettext_lazy("Open for entry"),
             verb=gettext_lazy("Opened for entry"),
             explanation=gettext_lazy("Clerks will be able to enter ballots, tally sheets and turnout."),
         ),
-        _status_action(
+        status_action(
             services.close_election,
             name="close_elections",
             label=gettext_lazy("Close entry"),
             verb=gettext_lazy("Closed"),
             explanation=gettext_lazy("No more entries will be accepted; only audited corrections change results."),
         ),
-        _status_action(
+        status_action(
             services.publish_results,
             name="publish_results",
             label=gettext_lazy("Publish results as provisional"),
             verb=gettext_lazy("Published as provisional"),
             explanation=gettext_lazy("Anyone will be able to read the results, marked provisional."),
         ),
-        _status_action(
+        status_action(
             services.certify_election,
             name="certify_elections",
             label=gettext_lazy("Certify results as official"),
@@ -193,6 +103,13 @@ class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
             explanation=gettext_lazy("The results become official and the election can never be changed again."),
         ),
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Election | None = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != Election.Status.DRAFT:
+            # The counting method is fixed once the election leaves draft (the service and the database refuse it).
+            readonly.append("counting_method")
+        return readonly
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "time_zone":
@@ -258,20 +175,8 @@ class ElectionAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
         )
 
 
-class ClerkAssignmentInline(admin.TabularInline):
-    model = ClerkAssignment
-    autocomplete_fields = ["user", "station"]
-    extra = 0
-
-
-class SupervisorAssignmentInline(admin.TabularInline):
-    model = SupervisorAssignment
-    autocomplete_fields = ["user", "district"]
-    extra = 0
-
-
 @admin.register(District)
-class DistrictAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class DistrictAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     resource_classes = [DistrictResource]
     ordering = ["election", "code"]
     list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
@@ -292,7 +197,7 @@ class DistrictAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin
 
 
 @admin.register(PollingStation)
-class PollingStationAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class PollingStationAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     resource_classes = [PollingStationResource]
     ordering = ["election", "code"]
     list_display = ["code", "name", "district", "registered_voters", "has_coordinates", "clerk_count", "election"]
@@ -315,7 +220,7 @@ class PollingStationAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin,
 
 
 @admin.register(Party)
-class PartyAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class PartyAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     resource_classes = [PartyResource]
     ordering = ["election", "name"]
     list_display = ["name", "name_ar", "abbreviation", "colour_swatch", "candidate_count", "election"]
@@ -355,7 +260,7 @@ class CandidateInline(FinalElectionReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Contest)
-class ContestAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class ContestAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     ordering = ["election", "position", "name"]
     list_display = ["name", "election", "scope", "seats", "max_choices", "candidate_count", "position"]
     list_filter = ["election"]
@@ -378,7 +283,7 @@ class ContestAdmin(FinalElectionReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class CandidateAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
     resource_classes = [CandidateResource]
     list_display = ["name_en", "name_ar", "contest", "party", "ballot_order"]
     list_filter = ["contest__election", "contest", "party"]
@@ -386,28 +291,3 @@ class CandidateAdmin(ElectionImportExportMixin, FinalElectionReadOnlyMixin, admi
     autocomplete_fields = ["contest", "party"]
     list_select_related = ["contest", "contest__election", "party"]
     ordering = ["contest", "ballot_order"]
-
-
-# Staff accounts: officials manage clerks and supervisors and their assignments from the user page.
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    inlines = [ClerkAssignmentInline, SupervisorAssignmentInline]
-    list_display = ["username", "first_name", "last_name", "role_names", "is_active", "last_login"]
-    list_filter = ["groups", "is_active", "is_staff"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).prefetch_related("groups")
-
-    @admin.display(description=gettext_lazy("roles"))
-    def role_names(self, obj: User) -> str:
-        return ", ".join(group.name for group in obj.groups.all()) or "—"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            # Only a superuser may hand out superuser status or individual permissions.
-            readonly += ["is_superuser", "user_permissions"]
-        return readonly

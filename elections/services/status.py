@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -13,13 +12,8 @@ from django.utils.translation import gettext as _
 from elections.models import Contest, Election
 from trust.audit import record_audit_event
 from trust.changes import note_results_changed
-from trust.errors import NotAllowed, TransitionRefused
-from trust.roles import Actor, is_official
-
-
-def _require_official(actor: Actor) -> None:
-    if actor is None or not is_official(actor):
-        raise NotAllowed(_("Only an official can change an election's status."))
+from trust.errors import TransitionRefused
+from trust.roles import Actor, require_official
 
 
 def _snapshot(election: Election) -> dict[str, str]:
@@ -40,19 +34,19 @@ def _change_status(
     apply: Callable[[Election], None],
 ) -> Election:
     """Lock the election, ``check`` that the change is allowed, ``apply`` it, and record who made it."""
-    _require_official(actor)
+    official = require_official(actor, message=_("Only an official can change an election's status."))
     with transaction.atomic():
         election = _locked(election)
         check(election)
         before = _snapshot(election)
         apply(election)
         election.status_changed_at = timezone.now()
-        election.status_changed_by = actor if isinstance(actor, User) else None
+        election.status_changed_by = official
         election.save(update_fields=["status", "results_visibility", "status_changed_at", "status_changed_by"])
         record_audit_event(
             action=action,
             obj=election,
-            actor=actor,
+            actor=official,
             before=before,
             after=_snapshot(election),
             client_address=client_address,
