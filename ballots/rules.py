@@ -215,6 +215,20 @@ def validate_sheet_numbers(
     return ballots_cast, blank, invalid, clean
 
 
+def require_entry_time(at: dt.datetime) -> dt.datetime:
+    """``at`` in UTC, as it is stored. Refused when it has no time zone, or when the time in UTC falls outside the
+    calendar (a year-1 time with a positive offset); an offset PostgreSQL cannot store (beyond ±15:59) is turned into
+    plain UTC here instead of failing in the database."""
+    if timezone.is_naive(at):
+        raise EntryRejected(_("Give the time with its time zone."), code="time_invalid", details={"field": "at"})
+    try:
+        return at.astimezone(dt.UTC)
+    except OverflowError:
+        raise EntryRejected(
+            _("This time is outside the calendar."), code="time_invalid", details={"field": "at"}
+        ) from None
+
+
 def validate_turnout(station: PollingStation, voters: int, at: dt.datetime) -> None:
     """Turnout is a whole number up to the registered voters, at a time not in the future, and never decreases."""
     voters = require_count(voters, "voters")
@@ -225,7 +239,8 @@ def validate_turnout(station: PollingStation, voters: int, at: dt.datetime) -> N
             code="turnout_above_registered",
             details={"field": "voters", "registered_voters": station.registered_voters},
         )
-    if timezone.is_naive(at) or at > timezone.now() + CLOCK_TOLERANCE:
+    at = require_entry_time(at)
+    if at > timezone.now() + CLOCK_TOLERANCE:
         raise EntryRejected(_("Give a time that is not in the future."), code="time_invalid", details={"field": "at"})
     reports = TurnoutReport.objects.filter(station=station)
     earlier = reports.filter(at__lte=at).aggregate(most=Max("voters"))["most"]

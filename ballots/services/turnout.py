@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from ballots.models import TurnoutReport
-from ballots.rules import validate_turnout
+from ballots.rules import require_entry_time, validate_turnout
 from ballots.services.locking import station_id_of
 from ballots.services.operation import EntryOperation, run_entry
 from elections.models import PollingStation
@@ -27,7 +27,7 @@ def report_turnout(
     """Report how many voters have voted so far at ``station`` (at ``at``, or now). ``station`` may be given by id:
     it is read under the lock either way."""
     reported_at = timezone.now()
-    at_time = at or reported_at
+    at_time = reported_at if at is None else require_entry_time(at)
 
     def perform(entry: EntryOperation) -> Answer[TurnoutReport]:
         validate_turnout(entry.station, voters, at_time)

@@ -71,3 +71,31 @@ def test_a_replayed_turnout_report_is_counted_once(open_vote: Election, station:
     _report(station, clerk, 10, "turnout-10")
     _report(station, clerk, 10, "turnout-10")
     assert TurnoutReport.objects.count() == 1
+
+
+def test_a_time_with_an_offset_the_database_cannot_store_is_kept_in_utc(
+    open_vote: Election, station: PollingStation, clerk: User
+) -> None:
+    # Python allows offsets up to ±23:59; PostgreSQL stores at most ±15:59 and used to answer with a 500.
+    far_east = dt.timezone(dt.timedelta(hours=23, minutes=59))
+    at = (timezone.now() - dt.timedelta(hours=1)).astimezone(far_east)
+    _report(station, clerk, 120, "turnout-far-offset", at)
+    stored = TurnoutReport.objects.get()
+    assert stored.at == at
+    assert stored.at.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+        dt.datetime(2026, 1, 1, 12, 0),  # no time zone
+    ],
+)
+def test_a_time_outside_the_calendar_or_without_a_zone_is_refused(
+    open_vote: Election, station: PollingStation, clerk: User, at: dt.datetime
+) -> None:
+    with pytest.raises(EntryRejected) as refused:
+        _report(station, clerk, 120, "turnout-bad-time", at)
+    assert (refused.value.code, refused.value.details["field"]) == ("time_invalid", "at")
+    assert not TurnoutReport.objects.exists()
