@@ -27,7 +27,11 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # so pages reconnect through nginx to the other replica, and lets requests in flight finish (up to 25 s; compose
 # waits 30 s before killing). Exec form makes it PID 1 so it receives the signal. Daphne stays supported
 # (`daphne votetracker.asgi:application`), but it cancels connections on SIGTERM instead of draining them.
+# --no-proxy-headers: uvicorn leaves the client address as the TCP peer and the app decides whom to believe. It reads
+# X-Forwarded-For only from the proxies in TRUSTED_PROXIES (a validated setting, the same under uvicorn, Daphne and the
+# tests), so there is one list to keep, not a second one in this command that could drift from it. HTTPS is told by
+# X-Forwarded-Proto through Django's SECURE_PROXY_SSL_HEADER, which needs nothing from uvicorn either.
 STOPSIGNAL SIGTERM
 CMD ["uvicorn", "votetracker.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", \
-     "--proxy-headers", "--forwarded-allow-ips", "*", "--ws", "websockets-sansio", "--ws-max-size", "65536", \
+     "--no-proxy-headers", "--ws", "websockets-sansio", "--ws-max-size", "65536", \
      "--timeout-graceful-shutdown", "25", "--no-server-header", "--no-access-log"]

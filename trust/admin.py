@@ -1,5 +1,5 @@
-"""The audit log (read-only) and API tokens in the Django admin: an official issues a token (its secret is shown once),
-lists and revokes them."""
+"""The audit log (read-only) and API tokens in the Django admin: an official issues a token (its secret is shown once,
+in the page that answers the form, never in a cookie or the session), lists and revokes them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from trust.http import get_client_address
 from trust.models import ApiToken, AuditEvent
 from trust.tokens import issue_api_token, revoke_api_tokens
+
+# Where save_model leaves a new token's secret for response_add, on the request that issued it and nowhere else.
+SHOWN_ONCE_ATTRIBUTE = "votetracker_new_api_token"
 
 
 @admin.register(ApiToken)
@@ -52,11 +57,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
         obj.pk = token.pk
         obj.prefix, obj.secret_hash, obj.created_at = token.prefix, token.secret_hash, token.created_at
-        messages.warning(
+        setattr(request, SHOWN_ONCE_ATTRIBUTE, secret)
+
+    def response_add(self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None) -> HttpResponse:
+        """The page answering the form shows the secret, once. A message would carry it in the messages cookie
+        (signed, not encrypted), so there is none; nothing may keep the page either."""
+        response = TemplateResponse(
             request,
-            _("The token for %(user)s is %(secret)s — copy it now: it is shown only this once.")
-            % {"user": obj.user.get_username(), "secret": secret},
+            "admin/trust/apitoken/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Copy the new API token"),
+                "token": obj,
+                "secret": getattr(request, SHOWN_ONCE_ATTRIBUTE),
+            },
         )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

@@ -7,7 +7,6 @@ variable set) refuses to start on a missing or malformed value, and the message 
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,11 +15,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
+
+from votetracker.private_files import embedded_secret_key, keep_sqlite_file_private
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
-MIN_SECRET_KEY_LENGTH = 32
+# Example keys published in .env.example and the docs (the first one in earlier releases): anyone can sign a session
+# with them, so a node started with one refuses to run.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {
+        "change-me-to-at-least-32-random-characters",
+        "change-me-to-the-output-of-openssl-rand-hex-32",
+    }
+)
 # Connections one app process may hold to PostgreSQL (each node's share of max_connections).
 DEFAULT_POOL_SIZE = 10
 MAX_POOL_SIZE = 200
@@ -31,6 +44,11 @@ ONE_YEAR = 365 * 24 * 3600
 LOG_FORMATS = {"json", "text"}
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 DEFAULT_METRICS_ALLOWED_IPS = "127.0.0.1,::1"
+# A staff session lasts one working shift at most (and ends when the browser closes).
+DEFAULT_SESSION_HOURS = 12
+MAX_SESSION_HOURS = 24
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,9 @@ class Config:
     hsts_seconds: int = 0
     log_format: str = "text"
     log_level: str = "INFO"
-    metrics_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    metrics_allowed_networks: tuple[Network, ...] = ()
+    trusted_proxies: tuple[Network, ...] = ()
+    session_hours: int = DEFAULT_SESSION_HOURS
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -100,22 +120,28 @@ def _read_database(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
         parsed["CONN_MAX_AGE"] = 0
         parsed["OPTIONS"] = {
             **parsed.get("OPTIONS", {}),
-            "pool": {"min_size": 1, "max_size": _read_pool_size(env), "timeout": 10},
+            "pool": {
+                "min_size": 1,
+                "max_size": _read_whole_number(
+                    env, "DATABASE_POOL_SIZE", default=DEFAULT_POOL_SIZE, most=MAX_POOL_SIZE, unit="connections"
+                ),
+                "timeout": 10,
+            },
         }
     return dict(parsed)
 
 
-def _read_pool_size(env: Mapping[str, str]) -> int:
-    raw = env.get("DATABASE_POOL_SIZE", "").strip()
+def _read_whole_number(env: Mapping[str, str], name: str, *, default: int, most: int, unit: str) -> int:
+    raw = env.get(name, "").strip()
     if not raw:
-        return DEFAULT_POOL_SIZE
+        return default
     try:
-        size = int(raw)
+        number = int(raw)
     except ValueError:
-        size = 0
-    if not 1 <= size <= MAX_POOL_SIZE:
-        raise _fail("DATABASE_POOL_SIZE", f"expected a whole number from 1 to {MAX_POOL_SIZE}, got {raw!r}")
-    return size
+        number = 0
+    if not 1 <= number <= most:
+        raise _fail(name, f"expected a whole number of {unit} from 1 to {most}, got {raw!r}")
+    return number
 
 
 def _read_redis_url(env: Mapping[str, str]) -> str | None:
@@ -158,16 +184,16 @@ def _read_seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return seconds
 
 
-def _read_networks(env: Mapping[str, str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """Addresses or networks (``10.0.0.0/8``) allowed to read ``/metrics``; an empty value allows none."""
-    raw = env.get("METRICS_ALLOWED_IPS")
-    items = [item.strip() for item in (DEFAULT_METRICS_ALLOWED_IPS if raw is None else raw).split(",")]
+def _read_networks(env: Mapping[str, str], name: str, default: str = "") -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``); an empty value means none."""
+    raw = env.get(name)
+    items = [item.strip() for item in (default if raw is None else raw).split(",")]
     networks = []
     for item in filter(None, items):
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError as exc:
-            raise _fail("METRICS_ALLOWED_IPS", f"{item!r} is not an IP address or network such as 10.0.0.0/8") from exc
+            raise _fail(name, f"{item!r} is not an IP address or network such as 10.0.0.0/8") from exc
     return tuple(networks)
 
 
@@ -178,15 +204,22 @@ def _read_time_zone(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _embedded_secret_key(base_dir: Path) -> str:
-    """A random key kept beside the SQLite file, so sessions survive a restart without any setup."""
-    key_file = base_dir / ".secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+def _check_server_secret_key(key: str) -> None:
+    """Refuse a missing, published or weak key (Django's security.W009 rules) in server mode."""
+    if not key:
+        raise _fail("SECRET_KEY", "is required in server mode (when DATABASE_URL or REDIS_URL is set)")
+    if key in PLACEHOLDER_SECRET_KEYS:
+        raise _fail("SECRET_KEY", "is the published example; generate a key of your own with `openssl rand -hex 32`")
+    if (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
+        raise _fail(
+            "SECRET_KEY",
+            f"is too weak; use at least {SECRET_KEY_MIN_LENGTH} random characters (`openssl rand -hex 32`), "
+            f"not starting with {SECRET_KEY_INSECURE_PREFIX!r}",
+        )
 
 
 def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
@@ -199,12 +232,9 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
 
     secret_key = env.get("SECRET_KEY", "").strip()
     if server_mode:
-        if not secret_key:
-            raise _fail("SECRET_KEY", "is required in server mode (when DATABASE_URL or REDIS_URL is set)")
-        if len(secret_key) < MIN_SECRET_KEY_LENGTH:
-            raise _fail("SECRET_KEY", f"is too short; use at least {MIN_SECRET_KEY_LENGTH} random characters")
+        _check_server_secret_key(secret_key)
     elif not secret_key:
-        secret_key = _embedded_secret_key(base_dir)
+        secret_key = embedded_secret_key(base_dir)
 
     allowed_hosts = _read_list(env, "ALLOWED_HOSTS")
     if allowed_hosts is None:
@@ -225,6 +255,7 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
     https = _read_bool(env, "HTTPS", default=https_default)
     hsts_seconds = _read_seconds(env, "HSTS_SECONDS", default=ONE_YEAR)
 
+    keep_sqlite_file_private(database)
     return Config(
         server_mode=server_mode,
         secret_key=secret_key,
@@ -239,5 +270,9 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         hsts_seconds=hsts_seconds if https else 0,
         log_format=_read_choice(env, "LOG_FORMAT", LOG_FORMATS, default="json" if server_mode else "text"),
         log_level=_read_choice(env, "LOG_LEVEL", LOG_LEVELS, default="INFO"),
-        metrics_allowed_networks=_read_networks(env),
+        metrics_allowed_networks=_read_networks(env, "METRICS_ALLOWED_IPS", DEFAULT_METRICS_ALLOWED_IPS),
+        trusted_proxies=_read_networks(env, "TRUSTED_PROXIES"),
+        session_hours=_read_whole_number(
+            env, "SESSION_HOURS", default=DEFAULT_SESSION_HOURS, most=MAX_SESSION_HOURS, unit="hours"
+        ),
     )

@@ -1,5 +1,8 @@
 """Prometheus metrics of one app node, served at ``/metrics`` to the addresses in ``METRICS_ALLOWED_IPS``.
 
+The address checked is the client's as ``votetracker.middleware.ClientAddressMiddleware`` resolved it (the peer, or
+``X-Forwarded-For`` from ``TRUSTED_PROXIES`` only); without that middleware nobody is allowed.
+
 Daphne runs one process per node, so the default registry of ``prometheus_client`` holds the node's numbers.
 """
 
@@ -49,6 +52,8 @@ BROADCAST_LAG = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 
+# Where ClientAddressMiddleware leaves the resolved client address.
+CLIENT_ADDRESS_KEY = "votetracker.client_address"
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # The newest version whose lag this process has observed, per election: one observation per broadcast, not per viewer.
 _observed_versions: dict[int, int] = {}
@@ -135,6 +140,6 @@ def is_allowed_scraper(address: str | None) -> bool:
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The node's metrics in Prometheus' text format, for the addresses allowed to scrape them (403 otherwise)."""
-    if not is_allowed_scraper(request.META.get("REMOTE_ADDR")):
+    if not is_allowed_scraper(request.META.get(CLIENT_ADDRESS_KEY)):
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

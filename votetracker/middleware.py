@@ -1,5 +1,5 @@
-"""Request-wide middleware: a request id for logs and responses, request metrics, and a 503 page when the
-database is down."""
+"""Request-wide middleware: a request id for logs and responses, request metrics, the client's address, and a 503
+page when the database is down."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
 
+from trust.http import get_client_address
 from votetracker import metrics
 from votetracker.logging import NO_REQUEST, request_id_var
 
@@ -100,6 +101,25 @@ class RequestMetricsMiddleware:
         response = await get_response(request)
         metrics.count_response(request.method or "", response.status_code, time.perf_counter() - started)
         return response
+
+
+class ClientAddressMiddleware:
+    """Resolves the client's address once (``trust.http.get_client_address``: ``X-Forwarded-For`` counts only from
+    ``TRUSTED_PROXIES``) and leaves it in ``request.META`` for ``/metrics``, whose module sits below the apps and so
+    cannot call the helper itself."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        request.META[metrics.CLIENT_ADDRESS_KEY] = get_client_address(request)
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

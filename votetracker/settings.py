@@ -45,6 +45,8 @@ MIDDLEWARE = [
     # First, so that every response is counted and carries the request id, and every log record names it.
     "votetracker.middleware.RequestMetricsMiddleware",
     "votetracker.middleware.RequestIdMiddleware",
+    # The client's address, from X-Forwarded-For only when the peer is one of TRUSTED_PROXIES (for /metrics).
+    "votetracker.middleware.ClientAddressMiddleware",
     # Before anything that checks the Host header: health checks call a node by its address.
     "votetracker.probes.ProbeMiddleware",
     # A view that lost the database answers 503 "try again", not 500.
@@ -151,6 +153,14 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out account or address may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A refused attempt is not a guess: it neither counts nor extends the lockout, so the per-username pause below counts
+# only passwords actually tried (and one address can never reach its limit, see votetracker.login_limits).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# On top of the per-address lockout, a username guessed from many addresses pauses for everyone, briefly and with
+# backoff; the numbers and why they are safe against a clerk being locked out are in votetracker.login_limits.
+AXES_HANDLER = "votetracker.login_limits.LoginLimitsHandler"
+# The same client address as the audit log: the peer, or X-Forwarded-For from TRUSTED_PROXIES only.
+AXES_CLIENT_IP_CALLABLE = "trust.http.get_client_address"
 # Entry API calls per token (or signed-in user): generous for a polling station, stops a runaway script.
 ENTRY_API_RATE = os.environ.get("ENTRY_API_RATE", "").strip() or "600/min"
 LOGIN_URL = "admin:login"
@@ -180,6 +190,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not CONFIG.static_manifest
 
 SESSION_COOKIE_HTTPONLY = True
+# A staff session lasts one working shift (SESSION_HOURS after sign-in) and ends when the browser closes. Public pages
+# never touch the session, so they still set no cookie.
+SESSION_COOKIE_AGE = CONFIG.session_hours * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -225,3 +239,5 @@ CONTENT_SECURITY_POLICY = {
 }
 
 METRICS_ALLOWED_NETWORKS = CONFIG.metrics_allowed_networks
+# Proxies whose X-Forwarded-For is believed (trust.http.get_client_address); none by default.
+TRUSTED_PROXIES = CONFIG.trusted_proxies

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from votetracker.config import load_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-GOOD_KEY = "k" * 50
+GOOD_KEY = "config-test-key-not-for-production-0123456789-abcdefgh"
 SERVER = {
     "DATABASE_URL": "postgres://vt:secret@db.example:5432/votetracker",
     "SECRET_KEY": GOOD_KEY,
@@ -53,6 +53,11 @@ def test_server_mode_reads_postgres_and_redis(tmp_path: Path) -> None:
     [
         ({**SERVER, "SECRET_KEY": ""}, "SECRET_KEY"),
         ({**SERVER, "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({**SERVER, "SECRET_KEY": "change-me-to-at-least-32-random-characters"}, "SECRET_KEY"),
+        ({**SERVER, "SECRET_KEY": GOOD_KEY[:49]}, "SECRET_KEY"),
+        ({**SERVER, "SECRET_KEY": "k" * 50}, "SECRET_KEY"),
+        ({**SERVER, "SECRET_KEY": "abcd" * 20}, "SECRET_KEY"),
+        ({**SERVER, "SECRET_KEY": "django-insecure-" + GOOD_KEY}, "SECRET_KEY"),
         ({k: v for k, v in SERVER.items() if k != "ALLOWED_HOSTS"}, "ALLOWED_HOSTS"),
         ({**SERVER, "ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS"),
         ({**SERVER, "DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
@@ -73,6 +78,13 @@ def test_server_mode_reads_postgres_and_redis(tmp_path: Path) -> None:
         ({**SERVER, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({**SERVER, "METRICS_ALLOWED_IPS": "127.0.0.1,prometheus"}, "METRICS_ALLOWED_IPS"),
         ({**SERVER, "METRICS_ALLOWED_IPS": "10.0.0.0/33"}, "METRICS_ALLOWED_IPS"),
+        ({**SERVER, "TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES"),
+        ({**SERVER, "TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"),
+        ({**SERVER, "TRUSTED_PROXIES": "172.16.0.0/33"}, "TRUSTED_PROXIES"),
+        ({**SERVER, "SESSION_HOURS": "0"}, "SESSION_HOURS"),
+        ({**SERVER, "SESSION_HOURS": "25"}, "SESSION_HOURS"),
+        ({**SERVER, "SESSION_HOURS": "a shift"}, "SESSION_HOURS"),
+        ({"SESSION_HOURS": "-1"}, "SESSION_HOURS"),
     ],
 )
 def test_server_mode_refuses_bad_value_naming_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -103,6 +115,9 @@ def test_server_mode_is_behind_https_with_json_logs_by_default(tmp_path: Path) -
     assert config.log_format == "json"
     assert config.log_level == "INFO"
     assert [str(network) for network in config.metrics_allowed_networks] == ["127.0.0.1/32", "::1/128"]
+    # No proxy is believed unless named: a client's own X-Forwarded-For never counts.
+    assert config.trusted_proxies == ()
+    assert config.session_hours == 12
 
 
 def test_embedded_mode_is_plain_http_with_text_logs(tmp_path: Path) -> None:
@@ -134,6 +149,9 @@ def test_https_and_the_rest_can_be_set_explicitly(tmp_path: Path) -> None:
     assert local.https
     assert local.hsts_seconds == 600
     assert load_config({**SERVER, "METRICS_ALLOWED_IPS": ""}, tmp_path).metrics_allowed_networks == ()
+    proxies = load_config({**SERVER, "TRUSTED_PROXIES": " 172.31.240.0/24, 2001:db8::7 "}, tmp_path).trusted_proxies
+    assert [str(network) for network in proxies] == ["172.31.240.0/24", "2001:db8::7/128"]
+    assert load_config({**SERVER, "SESSION_HOURS": "8"}, tmp_path).session_hours == 8
 
 
 def test_postgresql_connections_come_from_a_bounded_pool_not_one_per_thread(tmp_path: Path) -> None:

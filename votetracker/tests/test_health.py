@@ -15,7 +15,7 @@ from django.test import Client
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SERVER_ENV = {
-    "SECRET_KEY": "readiness-probe-test-key-0123456789abcdef",
+    "SECRET_KEY": "readiness-probe-test-key-not-for-production-0123456789abcdef",
     "ALLOWED_HOSTS": "testserver",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
 }

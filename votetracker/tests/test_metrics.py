@@ -62,6 +62,20 @@ def test_metrics_are_refused_to_addresses_not_allowed(client: Client, settings: 
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
 
 
+def test_a_client_cannot_pass_the_allow_list_by_forwarding_an_allowed_address(client: Client) -> None:
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="::1").status_code == 403
+
+
+def test_behind_a_trusted_proxy_the_client_it_names_is_checked_not_the_proxy(client: Client, settings: Any) -> None:
+    # As in the compose file: Prometheus and nginx both on Docker's networks, nginx the trusted proxy.
+    settings.METRICS_ALLOWED_NETWORKS = (ipaddress.ip_network("172.16.0.0/12"),)
+    settings.TRUSTED_PROXIES = (ipaddress.ip_network("172.31.240.0/24"),)
+    through_nginx: dict[str, Any] = {"REMOTE_ADDR": "172.31.240.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert client.get("/metrics", **through_nginx).status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="172.31.240.9").status_code == 200
+
+
 def test_responses_are_counted_by_status(client: Client) -> None:
     before = sample("votetracker_http_responses_total", {"method": "GET", "status": "404"})
     client.get("/no-such-page/")

@@ -18,9 +18,9 @@ from ballots.models import TallySheet
 from ballots.tests.support import set_counting
 from elections.models import ClerkAssignment, Election
 from elections.services import open_election, publish_results
-from votetracker.tests.servers import daphne_server
 from trust.tokens import issue_api_token
 from votetracker.api import api
+from votetracker.tests.servers import daphne_server
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "postman" / "votetracker.postman_collection.json"
