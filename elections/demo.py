@@ -1,13 +1,11 @@
 """The Riverland demo: a fictional municipal election, with one staff account per role, for trying VoteTracker out.
 
-Everything here is made up: the town of Riverland in the Lower Vale region, its districts, polling centres, parties
-and candidates. Its coordinates put it in the Asia/Amman time zone so that maps have somewhere to draw; they describe
-no real building. The data come from a fixed random seed, so every database seeded with them holds the same election.
+The election is drawn from the made-up tables of ``elections.demo_data`` with a fixed random seed, so every database
+seeded with it holds the same election.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +14,30 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from elections import services
+from elections.demo_data import (
+    CENTRE_KINDS,
+    CENTRE_NAMES,
+    CLERK_STATION_COUNT,
+    DEMO_ACCOUNTS,
+    DEMO_CONTESTS,
+    DEMO_DISTRICTS,
+    DEMO_ELECTION_DATE,
+    DEMO_ELECTION_NAME,
+    DEMO_ELECTION_NAME_AR,
+    DEMO_ELECTION_SLUG,
+    DEMO_PARTIES,
+    DEMO_RANDOM_SEED,
+    DEMO_REGISTERED_VOTERS,
+    DEMO_STATIONS_PER_DISTRICT,
+    DEMO_TIME_ZONE,
+    DISTRICT_SPAN,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    SUPERVISED_DISTRICT_CODE,
+    DemoAccount,
+    DemoContest,
+    DemoDistrict,
+)
 from elections.models import (
     Candidate,
     ClerkAssignment,
@@ -28,60 +50,6 @@ from elections.models import (
 )
 from elections.services import OPERATOR
 from trust.audit import record_audit_event
-from trust.roles import CLERKS_GROUP, OFFICIALS_GROUP, SUPERVISORS_GROUP
-
-DEMO_ELECTION_SLUG = "riverland-2026"
-DEMO_RANDOM_SEED = 2026
-DEMO_STATIONS_PER_DISTRICT = (21, 25)
-DEMO_REGISTERED_VOTERS = (300, 1500)
-# Degrees of latitude and longitude each district spans: a few kilometres, the size of a town quarter.
-DISTRICT_SPAN = (Decimal("0.024"), Decimal("0.030"))
-
-
-@dataclass(frozen=True)
-class DemoDistrict:
-    """A district and the south-west corner of the area its polling centres lie in."""
-
-    code: str
-    name: str
-    name_ar: str
-    south: Decimal
-    west: Decimal
-
-
-@dataclass(frozen=True)
-class DemoParty:
-    """A party with its colour on the results pages."""
-
-    abbreviation: str
-    name: str
-    name_ar: str
-    colour: str
-
-
-@dataclass(frozen=True)
-class DemoContest:
-    """A contest, how many candidates stand in it and how many of them are independents."""
-
-    slug: str
-    name: str
-    name_ar: str
-    seats: int
-    max_choices: int
-    candidates: int
-    independents: int
-    district_code: str | None = None
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    """A demo login. The password is public on purpose: it exists only in demo databases."""
-
-    username: str
-    password: str
-    group: str
-    is_staff: bool
-    role: str
 
 
 @dataclass(frozen=True)
@@ -100,148 +68,6 @@ class DemoSeedResult:
     election: Election | None
     created: bool
     accounts: list[AccountOutcome]
-
-
-DEMO_ELECTION_NAME = "Riverland Municipal Election 2026"
-DEMO_ELECTION_NAME_AR = "انتخابات بلدية ريفرلاند 2026"
-DEMO_ELECTION_DATE = dt.date(2026, 9, 22)
-DEMO_TIME_ZONE = "Asia/Amman"
-
-DEMO_DISTRICTS = (
-    DemoDistrict("OT", "Old Town", "البلدة القديمة", Decimal("31.940"), Decimal("35.900")),
-    DemoDistrict("HB", "Harbour", "الميناء", Decimal("31.912"), Decimal("35.868")),
-    DemoDistrict("OH", "Olive Hills", "تلال الزيتون", Decimal("31.968"), Decimal("35.868")),
-    DemoDistrict("CG", "Cedar Gate", "بوابة الأرز", Decimal("31.968"), Decimal("35.932")),
-    DemoDistrict("RS", "Riverside", "ضفة النهر", Decimal("31.912"), Decimal("35.932")),
-)
-
-# Okabe–Ito hues and two darker tones: told apart with colour-blindness, each at least 3:1 against white.
-DEMO_PARTIES = (
-    DemoParty("RRP", "Riverland Renewal Party", "حزب التجديد الريفرلاندي", "#0072B2"),
-    DemoParty("CA", "Civic Alliance", "التحالف المدني", "#D55E00"),
-    DemoParty("GVM", "Green Valley Movement", "حركة الوادي الأخضر", "#009E73"),
-    DemoParty("WFB", "Workers' and Farmers' Bloc", "كتلة العمال والمزارعين", "#CC79A7"),
-    DemoParty("FYL", "Future Youth List", "قائمة شباب المستقبل", "#8C6D00"),
-    DemoParty("NHF", "National Heritage Front", "جبهة التراث الوطني", "#4D4D4D"),
-)
-
-DEMO_CONTESTS = (
-    DemoContest(
-        "mayor", "Mayor of Riverland", "رئيس بلدية ريفرلاند", seats=1, max_choices=1, candidates=7, independents=1
-    ),
-    DemoContest("council", "Municipal Council", "المجلس البلدي", seats=5, max_choices=5, candidates=12, independents=2),
-    DemoContest(
-        "harbour-council",
-        "Harbour District Council",
-        "مجلس حي الميناء",
-        seats=3,
-        max_choices=3,
-        candidates=8,
-        independents=2,
-        district_code="HB",
-    ),
-)
-
-GIVEN_NAMES = (
-    ("Amal", "أمل"),
-    ("Omar", "عمر"),
-    ("Layla", "ليلى"),
-    ("Khaled", "خالد"),
-    ("Rana", "رنا"),
-    ("Yousef", "يوسف"),
-    ("Huda", "هدى"),
-    ("Samir", "سمير"),
-    ("Nour", "نور"),
-    ("Tariq", "طارق"),
-    ("Salma", "سلمى"),
-    ("Fadi", "فادي"),
-    ("Dina", "دينا"),
-    ("Ibrahim", "إبراهيم"),
-    ("Maha", "مها"),
-    ("Ziad", "زياد"),
-    ("Reem", "ريم"),
-    ("Bassam", "بسام"),
-    ("Hala", "هالة"),
-    ("Nabil", "نبيل"),
-    ("Lina", "لينا"),
-    ("Majed", "ماجد"),
-    ("Sawsan", "سوسن"),
-    ("Hani", "هاني"),
-    ("Ruba", "ربى"),
-    ("Walid", "وليد"),
-    ("Abeer", "عبير"),
-    ("Jamal", "جمال"),
-)
-
-FAMILY_NAMES = (
-    ("Haddad", "حداد"),
-    ("Nasser", "ناصر"),
-    ("Khoury", "خوري"),
-    ("Al-Masri", "المصري"),
-    ("Saleh", "صالح"),
-    ("Qasem", "قاسم"),
-    ("Obeidat", "عبيدات"),
-    ("Hamdan", "حمدان"),
-    ("Al-Tamimi", "التميمي"),
-    ("Barakat", "بركات"),
-    ("Al-Shami", "الشامي"),
-    ("Jaber", "جابر"),
-    ("Khalil", "خليل"),
-    ("Darwish", "درويش"),
-    ("Odeh", "عودة"),
-    ("Mansour", "منصور"),
-    ("Azzam", "عزام"),
-    ("Al-Halabi", "الحلبي"),
-    ("Karam", "كرم"),
-    ("Al-Najjar", "النجار"),
-    ("Awad", "عوض"),
-    ("Shahin", "شاهين"),
-    ("Al-Khatib", "الخطيب"),
-    ("Suleiman", "سليمان"),
-    ("Al-Hourani", "الحوراني"),
-    ("Yaseen", "ياسين"),
-    ("Al-Bitar", "البيطار"),
-    ("Zaher", "زاهر"),
-)
-
-# Polling centres are schools and halls holding a few ballot boxes each, and each box is a polling station.
-CENTRE_NAMES = (
-    ("Al-Noor", "النور"),
-    ("Al-Yarmouk", "اليرموك"),
-    ("Al-Andalus", "الأندلس"),
-    ("Al-Zaytoun", "الزيتون"),
-    ("Al-Amal", "الأمل"),
-    ("Al-Salam", "السلام"),
-    ("Ibn Sina", "ابن سينا"),
-    ("Al-Khansa", "الخنساء"),
-    ("Al-Farabi", "الفارابي"),
-    ("Al-Rawda", "الروضة"),
-    ("Al-Nakheel", "النخيل"),
-    ("Al-Wahda", "الوحدة"),
-    ("Al-Karama", "الكرامة"),
-    ("Ibn Khaldun", "ابن خلدون"),
-    ("Al-Bayan", "البيان"),
-    ("Al-Huda", "الهدى"),
-    ("Al-Rabie", "الربيع"),
-    ("Al-Fajr", "الفجر"),
-    ("Al-Manara", "المنارة"),
-    ("Al-Yasmeen", "الياسمين"),
-)
-CENTRE_KINDS = (
-    ("{} Primary School", "مدرسة {} الأساسية"),
-    ("{} Secondary School", "مدرسة {} الثانوية"),
-    ("{} Girls' School", "مدرسة {} للبنات"),
-    ("{} Community Centre", "مركز {} المجتمعي"),
-    ("{} Sports Club", "نادي {} الرياضي"),
-)
-
-DEMO_ACCOUNTS = (
-    DemoAccount("official", "demo-official-2026", OFFICIALS_GROUP, True, "sets elections up in the administration"),
-    DemoAccount("supervisor", "demo-supervisor-2026", SUPERVISORS_GROUP, False, "supervises the Harbour district"),
-    DemoAccount("clerk", "demo-clerk-2026", CLERKS_GROUP, False, "enters votes for three Harbour ballot boxes"),
-)
-SUPERVISED_DISTRICT_CODE = "HB"
-CLERK_STATION_COUNT = 3
 
 
 def seed_demo(*, only_if_empty: bool = False) -> DemoSeedResult:

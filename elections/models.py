@@ -1,5 +1,7 @@
 """What an election is made of: districts, polling stations, parties, contests and candidates."""
 
+# One module on purpose: eight models that refer to each other are one schema, declarations and constraints only.
+
 from __future__ import annotations
 
 import zoneinfo

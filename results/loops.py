@@ -2,7 +2,7 @@
 is one, else in the caller's thread; and, once the main thread has ended, on a loop of its own.
 
 Under an ASGI server, recounts and trailing refreshes are handed to the server's loop (see
-``results.services.TrailingRefreshes``); the loop is noted by ``with_server_loop``, which wraps the ASGI application.
+``results.refreshes.TrailingRefreshes``); the loop is noted by ``with_server_loop``, which wraps the ASGI application.
 Elsewhere (WSGI, commands) trailing refreshes wait on timer threads, and the last of them is sent before the process
 exits: ``call_when_main_thread_ends`` runs a flush once the main thread is done. By then the interpreter has shut its
 thread pools (before it joins the threads that are left), so asgiref's ``async_to_sync``, which starts its loop in a

@@ -10,7 +10,7 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict
 
-from results.snapshot import Snapshot
+from results.snapshot import Snapshot, SnapshotCandidate, SnapshotContest
 
 NS = "ElectionResults."
 
@@ -100,11 +100,51 @@ def build_nist_report(snapshot: Snapshot) -> NistElectionReport:
     and for each counted polling station (quarantined results are left out, as in the tallies)."""
     election = snapshot["election"]
     election_unit = f"gpu-election-{election['id']}"
+    official = election["results_visibility"] == "official"
+    return {
+        "@type": NS + "ElectionReport",
+        "Format": "precinct-level",
+        "GeneratedDate": snapshot["updated_at"],
+        "Issuer": "VoteTracker",
+        "IssuerAbbreviation": "VT",
+        "SequenceStart": 1,
+        "SequenceEnd": 1,
+        "Status": "certified" if official else "unofficial-partial",
+        "VendorApplicationId": f"VoteTracker results v{snapshot['version']}",
+        "Party": [
+            {
+                "@type": NS + "Party",
+                "@id": f"party-{p['id']}",
+                "Name": _text(p["name"], p["name_ar"]),
+                "Abbreviation": p["abbreviation"],
+                "Color": p["colour"].lstrip("#").lower(),
+            }
+            for p in snapshot["parties"]
+        ],
+        "GpUnit": _reporting_units(snapshot, election_unit),
+        "Election": [
+            {
+                "@type": NS + "Election",
+                "@id": f"election-{election['id']}",
+                "Name": _text(election["name"], election["name_ar"]),
+                "StartDate": election["date"],
+                "EndDate": election["date"],
+                "Type": "general",
+                "ElectionScopeId": election_unit,
+                "Candidate": [_candidate(c) for contest in snapshot["contests"] for c in contest["candidates"]],
+                "Contest": [_candidate_contest(contest, election_unit) for contest in snapshot["contests"]],
+            }
+        ],
+    }
+
+
+def _reporting_units(snapshot: Snapshot, election_unit: str) -> list[NistReportingUnit]:
+    """The election, each district (made of the districts and stations inside it) and each polling station."""
     units: list[NistReportingUnit] = [
         {
             "@type": NS + "ReportingUnit",
             "@id": election_unit,
-            "Name": election["name"],
+            "Name": snapshot["election"]["name"],
             "Type": "other",
             "OtherType": "election",
             "ComposingGpUnitIds": [f"gpu-district-{d['id']}" for d in snapshot["districts"] if not d["parent_id"]],
@@ -133,89 +173,54 @@ def build_nist_report(snapshot: Snapshot) -> NistElectionReport:
                 "NumberVotersRegistered": station["registered_voters"],
             }
         )
-    candidates: list[NistCandidate] = []
-    contests: list[NistCandidateContest] = []
-    for contest in snapshot["contests"]:
-        selections: list[NistCandidateSelection] = []
-        for index, candidate in enumerate(contest["candidates"]):
-            entry: NistCandidate = {
-                "@type": NS + "Candidate",
-                "@id": f"cand-{candidate['id']}",
-                "BallotName": _text(candidate["name"], candidate["name_ar"]),
-            }
-            if candidate["party_id"]:
-                entry["PartyId"] = f"party-{candidate['party_id']}"
-            candidates.append(entry)
-            counts = [_counts(election_unit, contest["totals"]["candidates"][index]["votes"])]
-            counts += [
-                _counts(f"gpu-station-{row['station_id']}", row["votes"][index])
-                for row in contest["stations"]
-                if not row["quarantined"]
-            ]
-            selections.append(
-                {
-                    "@type": NS + "CandidateSelection",
-                    "@id": f"sel-{candidate['id']}",
-                    "CandidateIds": [f"cand-{candidate['id']}"],
-                    "SequenceOrder": candidate["ballot_order"],
-                    "VoteCounts": counts,
-                }
-            )
-        totals = contest["totals"]
-        contests.append(
+    return units
+
+
+def _candidate(candidate: SnapshotCandidate) -> NistCandidate:
+    entry: NistCandidate = {
+        "@type": NS + "Candidate",
+        "@id": f"cand-{candidate['id']}",
+        "BallotName": _text(candidate["name"], candidate["name_ar"]),
+    }
+    if candidate["party_id"]:
+        entry["PartyId"] = f"party-{candidate['party_id']}"
+    return entry
+
+
+def _candidate_contest(contest: SnapshotContest, election_unit: str) -> NistCandidateContest:
+    """A contest with one selection per candidate, counted for the election and for each counted station."""
+    selections: list[NistCandidateSelection] = []
+    for index, candidate in enumerate(contest["candidates"]):
+        counts = [_counts(election_unit, contest["totals"]["candidates"][index]["votes"])]
+        counts += [
+            _counts(f"gpu-station-{row['station_id']}", row["votes"][index])
+            for row in contest["stations"]
+            if not row["quarantined"]
+        ]
+        selections.append(
             {
-                "@type": NS + "CandidateContest",
-                "@id": f"contest-{contest['id']}",
-                "Name": contest["name"],
-                "ElectionDistrictId": (
-                    f"gpu-district-{contest['district_id']}" if contest["district_id"] else election_unit
-                ),
-                "NumberElected": contest["seats"],
-                "VotesAllowed": contest["max_choices"],
-                "ContestSelection": selections,
-                "OtherCounts": [
-                    {
-                        "@type": NS + "OtherCounts",
-                        "GpUnitId": election_unit,
-                        "Undervotes": totals["blank"],
-                        "Overvotes": totals["invalid"],
-                    }
-                ],
+                "@type": NS + "CandidateSelection",
+                "@id": f"sel-{candidate['id']}",
+                "CandidateIds": [f"cand-{candidate['id']}"],
+                "SequenceOrder": candidate["ballot_order"],
+                "VoteCounts": counts,
             }
         )
-    official = election["results_visibility"] == "official"
+    totals = contest["totals"]
     return {
-        "@type": NS + "ElectionReport",
-        "Format": "precinct-level",
-        "GeneratedDate": snapshot["updated_at"],
-        "Issuer": "VoteTracker",
-        "IssuerAbbreviation": "VT",
-        "SequenceStart": 1,
-        "SequenceEnd": 1,
-        "Status": "certified" if official else "unofficial-partial",
-        "VendorApplicationId": f"VoteTracker results v{snapshot['version']}",
-        "Party": [
+        "@type": NS + "CandidateContest",
+        "@id": f"contest-{contest['id']}",
+        "Name": contest["name"],
+        "ElectionDistrictId": f"gpu-district-{contest['district_id']}" if contest["district_id"] else election_unit,
+        "NumberElected": contest["seats"],
+        "VotesAllowed": contest["max_choices"],
+        "ContestSelection": selections,
+        "OtherCounts": [
             {
-                "@type": NS + "Party",
-                "@id": f"party-{p['id']}",
-                "Name": _text(p["name"], p["name_ar"]),
-                "Abbreviation": p["abbreviation"],
-                "Color": p["colour"].lstrip("#").lower(),
-            }
-            for p in snapshot["parties"]
-        ],
-        "GpUnit": units,
-        "Election": [
-            {
-                "@type": NS + "Election",
-                "@id": f"election-{election['id']}",
-                "Name": _text(election["name"], election["name_ar"]),
-                "StartDate": election["date"],
-                "EndDate": election["date"],
-                "Type": "general",
-                "ElectionScopeId": election_unit,
-                "Candidate": candidates,
-                "Contest": contests,
+                "@type": NS + "OtherCounts",
+                "GpUnitId": election_unit,
+                "Undervotes": totals["blank"],
+                "Overvotes": totals["invalid"],
             }
         ],
     }

@@ -10,21 +10,33 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
-from ballots.selectors import StationResult, list_station_results, list_turnout
+from ballots.selectors import StationResult, StationTurnout, list_station_results, list_turnout
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
 from results.snapshot import (
     Snapshot,
     SnapshotContest,
     SnapshotDistrictTally,
+    SnapshotElection,
+    SnapshotStation,
     SnapshotStationResult,
     SnapshotTally,
+    SnapshotTotals,
 )
 
 SNAPSHOT_SCHEMA = 1
+
+
+class _Places(NamedTuple):
+    """An election's districts and stations, each station's districts (innermost first) and registered voters."""
+
+    districts: list[District]
+    stations: list[PollingStation]
+    station_chain: dict[int, list[int]]
+    registered: dict[int, int]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -121,85 +133,20 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
     chains = _district_chains(districts)
     station_chain = {s.pk: chains.get(s.district_id, [s.district_id]) for s in stations}
     registered = {s.pk: s.registered_voters for s in stations}
+    places = _Places(districts, stations, station_chain, registered)
     by_contest: dict[int, list[StationResult]] = defaultdict(list)
     for result in results:
         by_contest[result.contest_id].append(result)
 
-    contest_rows: list[SnapshotContest] = []
-    for contest in contests:
-        candidate_ids = [c.pk for c in candidates[contest.pk]]
-        in_scope = [s.pk for s in stations if contest.district_id is None or contest.district_id in station_chain[s.pk]]
-        scope = set(in_scope)
-        reported = [r for r in by_contest[contest.pk] if r.station_id in scope]
-        counted = [r for r in reported if not r.quarantined]
-        members: dict[int, int] = defaultdict(int)
-        for pk in in_scope:
-            for district_id in station_chain[pk]:
-                members[district_id] += 1
-        counted_in: dict[int, list[StationResult]] = defaultdict(list)
-        for result in counted:
-            for district_id in station_chain[result.station_id]:
-                counted_in[district_id].append(result)
-        district_rows: list[SnapshotDistrictTally] = [
-            {
-                "district_id": district.pk,
-                **_tally(candidate_ids, contest.seats, counted_in[district.pk], members[district.pk], registered),
-            }
-            for district in districts
-            if members[district.pk]
-        ]
-        contest_rows.append(
-            {
-                "id": contest.pk,
-                "slug": contest.slug,
-                "name": contest.name,
-                "name_ar": contest.name_ar,
-                "district_id": contest.district_id,
-                "seats": contest.seats,
-                "max_choices": contest.max_choices,
-                "candidates": [
-                    {
-                        "id": c.pk,
-                        "name": c.name_en,
-                        "name_ar": c.name_ar,
-                        "party_id": c.party_id,
-                        "ballot_order": c.ballot_order,
-                    }
-                    for c in candidates[contest.pk]
-                ],
-                "totals": _tally(candidate_ids, contest.seats, counted, len(in_scope), registered),
-                "districts": district_rows,
-                "stations": [_station_row(r, candidate_ids, contest.seats) for r in reported],
-                "quarantined": [r.station_id for r in reported if r.quarantined],
-            }
-        )
-
-    turnout_voters = sum(t.voters for t in turnout.values())
-    turnout_registered = sum(registered[pk] for pk in turnout if pk in registered)
-    reporting = {r.station_id for r in results if not r.quarantined}
+    contest_rows = [
+        _contest_row(contest, candidates[contest.pk], by_contest[contest.pk], places) for contest in contests
+    ]
     return {
         "schema": SNAPSHOT_SCHEMA,
         "version": version,
         "updated_at": timezone.now().isoformat(),
-        "election": {
-            "id": election.pk,
-            "slug": election.slug,
-            "name": election.name,
-            "name_ar": election.name_ar,
-            "date": election.date.isoformat(),
-            "time_zone": election.time_zone,
-            "status": election.status,
-            "results_visibility": election.results_visibility,
-            "counting_method": election.counting_method,
-        },
-        "totals": {
-            "stations_total": len(stations),
-            "stations_reporting": len(reporting),
-            "registered_voters": sum(registered.values()),
-            "turnout_voters": turnout_voters,
-            "turnout_stations": len(turnout),
-            "turnout": _ratio(turnout_voters, turnout_registered),
-        },
+        "election": _election_row(election),
+        "totals": _election_totals(stations=stations, results=results, turnout=turnout, registered=registered),
         "parties": [
             {"id": p.pk, "name": p.name, "name_ar": p.name_ar, "abbreviation": p.abbreviation, "colour": p.colour}
             for p in parties
@@ -208,23 +155,123 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
             {"id": d.pk, "code": d.code, "name": d.name, "name_ar": d.name_ar, "parent_id": d.parent_id}
             for d in districts
         ],
-        "stations": [
-            {
-                "id": s.pk,
-                "code": s.code,
-                "name": s.name,
-                "name_ar": s.name_ar,
-                "district_id": s.district_id,
-                "registered_voters": s.registered_voters,
-                "latitude": _coordinate(s.latitude),
-                "longitude": _coordinate(s.longitude),
-                "turnout_voters": turnout[s.pk].voters if s.pk in turnout else None,
-                "turnout_at": turnout[s.pk].at.isoformat() if s.pk in turnout else None,
-            }
-            for s in stations
-        ],
+        "stations": _station_rows(stations, turnout=turnout),
         "contests": contest_rows,
     }
+
+
+def _contest_row(
+    contest: Contest, candidates: list[Candidate], results: list[StationResult], places: _Places
+) -> SnapshotContest:
+    """One contest of the snapshot: its candidates, its tallies overall and per district, and its station rows
+    (``results`` are the contest's station results, from every station of the election)."""
+    candidate_ids = [c.pk for c in candidates]
+    station_chain = places.station_chain
+    in_scope = [
+        s.pk for s in places.stations if contest.district_id is None or contest.district_id in station_chain[s.pk]
+    ]
+    scope = set(in_scope)
+    reported = [r for r in results if r.station_id in scope]
+    counted = [r for r in reported if not r.quarantined]
+    return {
+        "id": contest.pk,
+        "slug": contest.slug,
+        "name": contest.name,
+        "name_ar": contest.name_ar,
+        "district_id": contest.district_id,
+        "seats": contest.seats,
+        "max_choices": contest.max_choices,
+        "candidates": [
+            {
+                "id": c.pk,
+                "name": c.name_en,
+                "name_ar": c.name_ar,
+                "party_id": c.party_id,
+                "ballot_order": c.ballot_order,
+            }
+            for c in candidates
+        ],
+        "totals": _tally(candidate_ids, contest.seats, counted, len(in_scope), places.registered),
+        "districts": _district_tallies(candidate_ids, contest.seats, in_scope, counted, places),
+        "stations": [_station_row(r, candidate_ids, contest.seats) for r in reported],
+        "quarantined": [r.station_id for r in reported if r.quarantined],
+    }
+
+
+def _district_tallies(
+    candidate_ids: list[int], seats: int, in_scope: list[int], counted: list[StationResult], places: _Places
+) -> list[SnapshotDistrictTally]:
+    """A contest's tally in each district that holds stations of its scope, rolled up through the parents."""
+    station_chain, registered = places.station_chain, places.registered
+    members: dict[int, int] = defaultdict(int)
+    for pk in in_scope:
+        for district_id in station_chain[pk]:
+            members[district_id] += 1
+    counted_in: dict[int, list[StationResult]] = defaultdict(list)
+    for result in counted:
+        for district_id in station_chain[result.station_id]:
+            counted_in[district_id].append(result)
+    return [
+        {
+            "district_id": district.pk,
+            **_tally(candidate_ids, seats, counted_in[district.pk], members[district.pk], registered),
+        }
+        for district in places.districts
+        if members[district.pk]
+    ]
+
+
+def _election_row(election: Election) -> SnapshotElection:
+    return {
+        "id": election.pk,
+        "slug": election.slug,
+        "name": election.name,
+        "name_ar": election.name_ar,
+        "date": election.date.isoformat(),
+        "time_zone": election.time_zone,
+        "status": election.status,
+        "results_visibility": election.results_visibility,
+        "counting_method": election.counting_method,
+    }
+
+
+def _election_totals(
+    *,
+    stations: list[PollingStation],
+    results: list[StationResult],
+    turnout: Mapping[int, StationTurnout],
+    registered: dict[int, int],
+) -> SnapshotTotals:
+    """How many stations there are and report results, and the turnout the stations have reported so far."""
+    turnout_voters = sum(t.voters for t in turnout.values())
+    turnout_registered = sum(registered[pk] for pk in turnout if pk in registered)
+    reporting = {r.station_id for r in results if not r.quarantined}
+    return {
+        "stations_total": len(stations),
+        "stations_reporting": len(reporting),
+        "registered_voters": sum(registered.values()),
+        "turnout_voters": turnout_voters,
+        "turnout_stations": len(turnout),
+        "turnout": _ratio(turnout_voters, turnout_registered),
+    }
+
+
+def _station_rows(stations: list[PollingStation], *, turnout: Mapping[int, StationTurnout]) -> list[SnapshotStation]:
+    return [
+        {
+            "id": s.pk,
+            "code": s.code,
+            "name": s.name,
+            "name_ar": s.name_ar,
+            "district_id": s.district_id,
+            "registered_voters": s.registered_voters,
+            "latitude": _coordinate(s.latitude),
+            "longitude": _coordinate(s.longitude),
+            "turnout_voters": turnout[s.pk].voters if s.pk in turnout else None,
+            "turnout_at": turnout[s.pk].at.isoformat() if s.pk in turnout else None,
+        }
+        for s in stations
+    ]
 
 
 def compare_snapshots(expected: Mapping[str, Any], served: Mapping[str, Any]) -> list[str]:

@@ -11,9 +11,9 @@ import zipfile
 import pytest
 from django.test import Client
 
-from elections.imports import MAX_XLSX_UNPACKED_SIZE
 from elections.models import Election, PollingStation
 from elections.tests.test_imports import STATION_HEADER, station_values, upload, xlsx_bytes
+from elections.uploads import MAX_XLSX_UNPACKED_SIZE
 
 MB = 1024 * 1024
 BOMB_PADDING = 300 * MB

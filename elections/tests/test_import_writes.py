@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
-from elections.imports import read_upload
 from elections.models import Election, PollingStation
 from elections.resources import PollingStationResource, normalise_header
 from elections.tests.support import ResultsChanges, events_since, last_event_id
+from elections.uploads import read_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -27,13 +27,7 @@ from hypothesis import strategies as st
 from import_export.formats.base_formats import CSV, XLSX, Format
 from import_export.tmp_storages import CacheStorage
 
-from elections.imports import (
-    MAX_IMPORT_FILE_SIZE,
-    ElectionImportExportMixin,
-    check_columns,
-    describe_rejected_rows,
-    read_upload,
-)
+from elections.imports import ElectionImportExportMixin, describe_rejected_rows
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
 from elections.resources import (
     CandidateResource,
@@ -44,6 +38,7 @@ from elections.resources import (
     neutralise_formula,
     restore_formula,
 )
+from elections.uploads import MAX_IMPORT_FILE_SIZE, check_columns, read_upload
 from trust.audit import find_chain_breaks
 from trust.models import AuditEvent
 

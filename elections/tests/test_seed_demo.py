@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from elections.demo import DEMO_DISTRICTS, DEMO_ELECTION_SLUG, DISTRICT_SPAN
+from elections.demo_data import DEMO_DISTRICTS, DEMO_ELECTION_SLUG, DISTRICT_SPAN
 from elections.models import (
     Candidate,
     ClerkAssignment,

@@ -20,10 +20,10 @@ import django
 django.setup()
 from django.conf import settings
 from django.core.cache import cache
-from results import services
+from results import refreshes, services
 # A long window: only the exit can make this refresh go out before the process ends.
 settings.RESULTS_BROADCAST_INTERVAL = 30
-cache.add(services._gate_key({election_id}), 1, 30)  # another refresh holds the gate, so this one trails
+cache.add(refreshes.gate_key({election_id}), 1, 30)  # another refresh holds the gate, so this one trails
 services.refresh_tallies(election_id={election_id})
 """
 

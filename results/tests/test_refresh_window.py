@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from results import services
+from results import refreshes
 
 
 @pytest.fixture
 def last_refresh() -> Iterator[dict[int, float]]:
-    saved = dict(services._last_refresh_seconds)
-    yield services._last_refresh_seconds
-    services._last_refresh_seconds.clear()
-    services._last_refresh_seconds.update(saved)
+    saved = dict(refreshes.last_refresh_seconds)
+    yield refreshes.last_refresh_seconds
+    refreshes.last_refresh_seconds.clear()
+    refreshes.last_refresh_seconds.update(saved)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ def last_refresh() -> Iterator[dict[int, float]]:
         (None, 0.25),  # never refreshed in this process: the broadcast interval
         (0.01, 0.25),  # cheap refreshes: the broadcast interval
         (0.12, 0.36),  # three times their cost, so entries keep two thirds of the process
-        (2.0, services.MAX_REFRESH_WINDOW),  # slow ones: capped, an entry still shows within a second
+        (2.0, refreshes.MAX_REFRESH_WINDOW),  # slow ones: capped, an entry still shows within a second
     ],
 )
 def test_the_window_follows_the_cost_of_a_refresh_up_to_a_cap(
@@ -33,5 +33,5 @@ def test_the_window_follows_the_cost_of_a_refresh_up_to_a_cap(
     last_refresh.pop(7, None)
     if took is not None:
         last_refresh[7] = took
-    assert services.refresh_window(7) == pytest.approx(window)
-    assert services.MAX_REFRESH_WINDOW <= 0.5
+    assert refreshes.refresh_window(7) == pytest.approx(window)
+    assert refreshes.MAX_REFRESH_WINDOW <= 0.5

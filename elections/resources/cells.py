@@ -1,0 +1,150 @@
+"""The cells and rows of an election's CSV and XLSX files: how one cell is read and written, and the row helpers.
+
+Text that a spreadsheet would run as a formula is neutralised on export and restored on import; numbers are written
+plainly, so a file reads back the same in any language; a related object is named by its key within the election.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import tablib
+from django.db import models
+from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
+from import_export import widgets
+
+from elections.models import Election
+
+# Spreadsheets number rows from 1 and the header takes the first, so data row n is spreadsheet row n + 1.
+HEADER_ROWS = 1
+
+# A spreadsheet may run a cell starting with one of these as a formula ("CSV injection"), so exports prefix an
+# apostrophe. A line feed is there because XLSX stores a carriage return as one.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r\n]")
+_NEUTRALISED_FORMULA_START = re.compile(r"^'+[=+\-@\t\r\n]")
+
+
+def neutralise_formula(text: str) -> str:
+    """``text`` with an apostrophe in front when a spreadsheet would otherwise read it as a formula.
+
+    Text already starting with apostrophes before such a character gets one more, so that :func:`restore_formula`
+    always gives back exactly the original.
+    """
+    return "'" + text if _FORMULA_START.match(text) else text
+
+
+def restore_formula(text: str) -> str:
+    """Undo :func:`neutralise_formula`."""
+    return text[1:] if _NEUTRALISED_FORMULA_START.match(text) else text
+
+
+def normalise_header(header: object) -> str:
+    """A column name as the resources expect it: trimmed and in lower case."""
+    return "" if header is None else str(header).strip().lower()
+
+
+def is_blank_row(values: Iterable[object]) -> bool:
+    """Whether every cell of a row is empty (spreadsheets often keep formatted but empty rows at the end)."""
+    return all(value is None or str(value).strip() == "" for value in values)
+
+
+def drop_trailing_blank_rows(dataset: tablib.Dataset) -> None:
+    """Remove the empty rows at the end of ``dataset``; the row numbers of the others do not change."""
+    while dataset.height and is_blank_row(dataset[-1]):
+        del dataset[-1]
+
+
+def spreadsheet_row(row_number: int) -> int:
+    """The row number a spreadsheet shows for the ``row_number``-th data row (the header being row 1)."""
+    return row_number + HEADER_ROWS
+
+
+class TextWidget(widgets.CharWidget):
+    """Text cells: formula-like text neutralised on export and restored on import, where spaces around are dropped."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            # A spreadsheet stores a typed 101 as the number 101.0.
+            value = int(value)
+        text = super().clean(value, row, **kwargs)
+        return None if text is None else restore_formula(text.strip()).strip()
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else neutralise_formula(force_str(value))
+
+
+def _read_decimal(value: object) -> Decimal | None:
+    """The number in a cell, or None when it holds no finite number."""
+    if isinstance(value, bool):
+        return None
+    try:
+        # str() of a spreadsheet float is its shortest exact form: 31.95, not 31.949999999999999.
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """Whole numbers, written plainly (no locale separators) so a file reads back the same in any language."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> int | None:
+        if self.is_empty(value):
+            return None
+        number = _read_decimal(value)
+        # Past 18 digits a value such as 1e999999999 would take minutes to become an int; no count is that large.
+        if number is None or number != number.to_integral_value() or number.adjusted() > 18:
+            raise ValueError(_("Enter a whole number."))
+        return int(number)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class PlainDecimalWidget(widgets.DecimalWidget):
+    """Decimal numbers with a dot, whatever the language of the page that exported them."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Decimal | None:
+        if self.is_empty(value):
+            return None
+        number = _read_decimal(value)
+        if number is None:
+            raise ValueError(_("Enter a number."))
+        return number
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else format(value, "f")
+
+
+class ElectionKeyWidget(widgets.ForeignKeyWidget):
+    """A related object named by one of its fields (code, slug or abbreviation) within the election being imported."""
+
+    def __init__(self, model: type[models.Model], field: str, **kwargs: Any) -> None:
+        super().__init__(model, field=field, **kwargs)
+        self.election: Election | None = None
+
+    def get_queryset(self, value: Any, row: Any, *args: Any, **kwargs: Any) -> models.QuerySet[Any]:
+        return self.model.objects.filter(election=self.election)
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        key = TextWidget().clean(value)
+        if not key:
+            return None
+        found = self.get_queryset(value, row).filter(**{self.field: key}).first()
+        if found is None:
+            raise ValueError(
+                _("No %(model)s with %(field)s “%(value)s” in this election.")
+                % {
+                    "model": self.model._meta.verbose_name,
+                    "field": self.model._meta.get_field(self.field).verbose_name,
+                    "value": key,
+                }
+            )
+        return found
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else neutralise_formula(force_str(getattr(value, self.field)))

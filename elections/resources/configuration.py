@@ -1,0 +1,111 @@
+"""The resources of an election's configuration: one per kind of object a file can hold, each written through the
+configuration service of its model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from import_export import fields
+
+from elections import services
+from elections.models import Candidate, Contest, District, Party, PollingStation
+from elections.resources.base import ElectionResource
+from elections.resources.cells import ElectionKeyWidget
+
+
+class DistrictResource(ElectionResource):
+    """Districts: ``code``, ``name``, ``name_ar``, ``parent`` (the code of the district it lies in, or empty).
+
+    A parent must be in the election already or on an earlier row; exports list parents before their children.
+    """
+
+    parent = fields.Field(attribute="parent", column_name="parent", widget=ElectionKeyWidget(District, "code"))
+    required_columns = ("code", "name")
+    related = ("parent",)
+
+    class Meta:
+        model = District
+        fields = ("code", "name", "name_ar", "parent")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("code",)
+
+    def iter_queryset(self, queryset: Any) -> Iterator[District]:
+        districts = list(queryset)
+        by_id = {district.pk: district for district in districts}
+        depths: dict[int, int] = {}
+
+        def depth(district: District) -> int:
+            if district.pk not in depths:
+                parent = by_id.get(district.parent_id) if district.parent_id else None
+                # The guard value stops a walk around a cycle, which the model refuses anyway.
+                depths[district.pk] = len(by_id)
+                depths[district.pk] = 0 if parent is None else depth(parent) + 1
+            return depths[district.pk]
+
+        # sorted() is stable: within one depth the districts keep the order they were asked for in.
+        return iter(sorted(districts, key=depth))
+
+    def save_through_service(self, instance: District, *, is_create: bool) -> None:
+        write = services.create_district if is_create else services.change_district
+        write(district=instance, actor=self.actor, client_address=self.client_address)
+
+
+class PollingStationResource(ElectionResource):
+    """Polling stations: ``code``, ``name``, ``name_ar``, ``district`` (its code), ``registered_voters``,
+    ``latitude`` and ``longitude`` (both or neither)."""
+
+    district = fields.Field(attribute="district", column_name="district", widget=ElectionKeyWidget(District, "code"))
+    required_columns = ("code", "name", "district", "registered_voters")
+    related = ("district",)
+
+    class Meta:
+        model = PollingStation
+        fields = ("code", "name", "name_ar", "district", "registered_voters", "latitude", "longitude")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("code",)
+
+    def save_through_service(self, instance: PollingStation, *, is_create: bool) -> None:
+        write = services.create_station if is_create else services.change_station
+        write(station=instance, actor=self.actor, client_address=self.client_address)
+
+
+class PartyResource(ElectionResource):
+    """Parties: ``abbreviation``, ``name``, ``name_ar`` and ``colour`` (#RRGGBB)."""
+
+    required_columns = ("abbreviation", "name")
+
+    class Meta:
+        model = Party
+        fields = ("abbreviation", "name", "name_ar", "colour")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("abbreviation",)
+
+    def save_through_service(self, instance: Party, *, is_create: bool) -> None:
+        write = services.create_party if is_create else services.change_party
+        write(party=instance, actor=self.actor, client_address=self.client_address)
+
+
+class CandidateResource(ElectionResource):
+    """Candidates: ``contest`` (its slug), ``ballot_order``, ``name_en``, ``name_ar`` and ``party`` (its
+    abbreviation; empty for an independent). A candidate is known by its contest and ballot order."""
+
+    contest = fields.Field(attribute="contest", column_name="contest", widget=ElectionKeyWidget(Contest, "slug"))
+    party = fields.Field(attribute="party", column_name="party", widget=ElectionKeyWidget(Party, "abbreviation"))
+    required_columns = ("contest", "ballot_order", "name_en", "name_ar")
+    election_lookup = "contest__election"
+    related = ("contest", "party")
+
+    class Meta:
+        model = Candidate
+        fields = ("contest", "ballot_order", "name_en", "name_ar", "party")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("contest", "ballot_order")
+
+    def save_through_service(self, instance: Candidate, *, is_create: bool) -> None:
+        write = services.create_candidate if is_create else services.change_candidate
+        write(candidate=instance, actor=self.actor, client_address=self.client_address)
