@@ -90,7 +90,7 @@ def observe_broadcast_lag(election_id: int | None, message: dict[str, Any]) -> N
         return
     _observed_versions[election_id] = version
     try:
-        # The layer message carries the snapshot's time beside its encoded frame (results.services.build_messages).
+        # The layer message carries the snapshot's time beside its encoded frame (results.frames.build_messages).
         counted_at = datetime.fromisoformat(str(message["updated_at"])).timestamp()
     except (KeyError, ValueError):
         return
