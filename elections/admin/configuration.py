@@ -15,6 +15,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -115,7 +116,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
         if db_field.name == "time_zone":
             # A list to choose from, so a typo cannot become an unknown zone.
             return forms.TypedChoiceField(
-                label=db_field.verbose_name,
+                label=capfirst(db_field.verbose_name),
                 choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
                 initial="UTC",
                 help_text=db_field.help_text,
