@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from trust.models import AuditEvent
@@ -19,6 +19,8 @@ from trust.models import AuditEvent
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
 AUDIT_CHAIN_LOCK_ID = 0x766F7465
+# The statement-level trigger of trust migration 0003 that refuses TRUNCATE of the audit log on PostgreSQL.
+AUDIT_TRUNCATE_TRIGGER = "ballots_auditevent_no_truncate"
 # Events of the innermost ``appended_at_end`` block, written when it ends; None outside one.
 _pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_pending", default=None)
 
@@ -139,6 +141,37 @@ def record_audit_event(
     else:
         _append(event)
     return event
+
+
+@contextmanager
+def audit_log_emptiable(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Let a TRUNCATE inside this block empty the audit log, for ``manage.py flush`` (which Django's test runner
+    calls between transactional tests) and nothing else.
+
+    Emptying the whole database is not a rewrite of the log, and whoever may run it already owns the table, so could
+    drop the trigger anyway. The block runs in one transaction: on PostgreSQL the TRUNCATE trigger is disabled inside
+    it and enabled again before it commits (DDL is transactional there), so no other session ever sees the log
+    unguarded, and an error rolls both back. Outside PostgreSQL there is no such trigger and this is a plain atomic
+    block. A log emptied this way is caught by any checkpoint signed before it (``verify_audit --checkpoints``).
+    """
+    database = connections[using]
+    with transaction.atomic(using=using):
+        if database.vendor != "postgresql":
+            yield
+            return
+        with database.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass(%s)",
+                [AUDIT_TRUNCATE_TRIGGER, AuditEvent._meta.db_table],
+            )
+            # Before trust migration 0003 (or after it is unapplied) there is nothing to lift.
+            guarded = cursor.fetchone() is not None
+            if guarded:
+                cursor.execute(f"ALTER TABLE {AuditEvent._meta.db_table} DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
+        yield
+        if guarded:
+            with database.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE {AuditEvent._meta.db_table} ENABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
 
 
 @dataclass(frozen=True)

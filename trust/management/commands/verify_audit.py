@@ -1,21 +1,62 @@
-"""``manage.py verify_audit``: check the audit log's hash chain from its first event to its last."""
+"""``manage.py verify_audit``: check the audit log's hash chain from its first event to its last, and, given signed
+checkpoints and their public key, that the log still holds every head they signed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trust.audit import find_chain_breaks
+from trust.checkpoints import CheckpointKeyError, CheckpointReport, check_checkpoints, load_public_key
 from trust.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = "Verify the audit log's hash chain; exits non-zero naming the first event that does not verify."
+    help = (
+        "Verify the audit log's hash chain; exits non-zero naming the first event that does not verify. With "
+        "--checkpoints and --public-key, also verify each checkpoint's signature and that the log still holds the "
+        "head it signed, naming each checkpoint that catches a rewrite, a truncation or a restored older copy."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--checkpoints", type=Path, help="File of checkpoint lines (manage.py audit_checkpoint).")
+        parser.add_argument("--public-key", type=Path, help="The Ed25519 public key (PEM) the checkpoints verify with.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        checkpoints: Path | None = options["checkpoints"]
+        public_key_path: Path | None = options["public_key"]
+        if (checkpoints is None) != (public_key_path is None):
+            raise CommandError("--checkpoints and --public-key go together.")
         total = AuditEvent.objects.count()
+        problems: list[str] = []
         chain_break = find_chain_breaks()
         if chain_break is not None:
-            raise CommandError(f"Audit event #{chain_break.event_id} does not verify: {chain_break.reason}.")
-        self.stdout.write(self.style.SUCCESS(f"Audit log verified: {total} event(s), chain intact."))
+            problems.append(f"Audit event #{chain_break.event_id} does not verify: {chain_break.reason}.")
+        report = None
+        if checkpoints is not None and public_key_path is not None:
+            report = self._check(checkpoints, public_key_path)
+            problems += [f"{checkpoints} line {failure.line} fails: {failure.reason}." for failure in report.failures]
+        if problems:
+            raise CommandError("\n".join(problems))
+        message = f"Audit log verified: {total} event(s), chain intact."
+        if report is not None:
+            latest = max(report.verified, key=lambda head: head.event_id)
+            uncovered = AuditEvent.objects.filter(id__gt=latest.event_id).count()
+            message += (
+                f" {len(report.verified)} checkpoint(s) hold; the latest covers event #{latest.event_id}, "
+                f"{uncovered} event(s) after it are not yet covered by a checkpoint."
+            )
+        self.stdout.write(self.style.SUCCESS(message))
+
+    def _check(self, checkpoints: Path, public_key_path: Path) -> CheckpointReport:
+        try:
+            public_key = load_public_key(public_key_path)
+            lines = checkpoints.read_text().splitlines()
+        except (CheckpointKeyError, OSError) as error:
+            raise CommandError(str(error)) from None
+        report = check_checkpoints(lines=lines, public_key=public_key)
+        if not report.verified and not report.failures:
+            raise CommandError(f"{checkpoints} holds no checkpoint: there is nothing to verify the log against.")
+        return report
