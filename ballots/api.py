@@ -32,6 +32,7 @@ from ballots.schemas import (
     VoidOut,
 )
 from ballots.selectors import StationOverview, list_station_overviews
+from ballots.services.locking import StationNotFound
 from ballots.throttling import EntryRateThrottle
 from elections.models import Contest, PollingStation
 from trust.errors import ERRORS, error_body, status_for
@@ -57,14 +58,24 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
+# One answer for a station that does not exist and one the caller may not work on: ids cannot be probed.
+NO_SUCH_STATION = "There is no such polling station."
+
+
 @contextmanager
 def _station_found(station_id: int) -> Iterator[None]:
-    """Answer 404 for an unknown station. The services read the station themselves, under their lock, from its id:
-    reading it here too would cost a query for nothing."""
+    """Answer 404 for a station that is unknown or not the caller's (``StationNotFound``). The services read the
+    station themselves, under their lock, from its id: reading it here too would cost a query for nothing."""
     try:
         yield
-    except PollingStation.DoesNotExist:
-        raise Http404(f"There is no polling station {station_id}.") from None
+    except StationNotFound:
+        raise Http404(NO_SUCH_STATION) from None
+
+
+def _unknown_item(index: int, what: str) -> dict[str, Any]:
+    """A batch item's outcome for an unknown station or contest (a station not the caller's is unknown too)."""
+    error = error_body(code="not_found", message=f"Unknown {what}.", details={"field": what})
+    return {"index": index, "status": 404, "replayed": False, "ballot": None, "error": error}
 
 
 def _contest(contest_id: int) -> Contest:
@@ -153,9 +164,7 @@ def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key:
     for index, item in enumerate(payload.items):
         station, contest = stations.get(item.station_id), contests.get(item.contest_id)
         if station is None or contest is None:
-            what = "station_id" if station is None else "contest_id"
-            error = error_body(code="not_found", message=f"Unknown {what}.", details={"field": what})
-            outcomes[index] = {"index": index, "status": 404, "replayed": False, "ballot": None, "error": error}
+            outcomes[index] = _unknown_item(index, "station_id" if station is None else "contest_id")
             continue
         key = item.idempotency_key or f"{idempotency_key}:{index}"
         entries.append(services.BallotEntry(station, contest, item.kind, item.marks, key))
@@ -174,6 +183,8 @@ def record_ballot_batch(request: HttpRequest, payload: BatchIn, idempotency_key:
                 "ballot": recorded.body,
                 "error": None,
             }
+        elif isinstance(outcome.error, StationNotFound):
+            outcomes[index] = _unknown_item(index, "station_id")
         elif outcome.error is not None:
             status = status_for(outcome.error)
             error = error_body(code=outcome.error.code, message=outcome.error.message, details=outcome.error.details)
@@ -234,11 +245,15 @@ def void_ballot(
         ballot = Ballot.objects.select_related("station__election", "contest").get(pk=ballot_id)
     except Ballot.DoesNotExist:
         raise Http404(f"There is no ballot {ballot_id}.") from None
-    recorded = services.void_ballot(
-        ballot=ballot,
-        reason=payload.reason,
-        actor=_actor(request),
-        idempotency_key=idempotency_key,
-        client_address=get_client_address(request),
-    )
+    try:
+        recorded = services.void_ballot(
+            ballot=ballot,
+            reason=payload.reason,
+            actor=_actor(request),
+            idempotency_key=idempotency_key,
+            client_address=get_client_address(request),
+        )
+    except StationNotFound:
+        # A ballot of a station the caller may not work on is answered like one that does not exist.
+        raise Http404(f"There is no ballot {ballot_id}.") from None
     return _answer(response, recorded)

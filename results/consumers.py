@@ -4,8 +4,22 @@ written to the socket.
 
 A viewer acknowledges every ``ACK_EVERY``-th update by sending ``{"ack": <version>}`` (the hello tells it how often:
 an acknowledgement costs the server about as much as the update it answers). One that falls more than
-``MAX_UNACKNOWLEDGED`` updates behind is too slow to keep up: it is closed with code 4008 and resyncs from the
-snapshot when it reconnects, so a stalled phone never makes the server hold an ever-growing backlog for it.
+``MAX_UNACKNOWLEDGED`` updates behind is too slow to keep up: it is closed and resyncs from the snapshot when it
+reconnects, so a stalled phone never makes the server hold an ever-growing backlog for it. What a viewer claims does
+not lift that limit: an acknowledgement of a version it was never sent ends the connection, and a viewer whose socket
+stays backed up (the transport's own back-pressure, see ``results.hub.send_now``) while ``MAX_FRAMES_WAITING`` frames
+wait behind it is closed as slow whatever it acknowledged.
+
+Close codes, all in the application range (4000–4999: a WebSocket server refuses the protocol's own codes such as
+1003, 1008 or 1009 for a close the application asks for, and the viewer would get 1011 instead):
+
+- 4404 ``NOT_PUBLIC_CLOSE_CODE``: no such election, or its results are not public (the page stops reconnecting).
+- 4008 ``SLOW_VIEWER_CLOSE_CODE``: too slow to keep up (the page reconnects and resyncs).
+- 4002 ``NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE``: a text message that is not ``{"ack": <integer>}``.
+- 4003 ``UNSUPPORTED_DATA_CLOSE_CODE``: a binary message.
+- 4009 ``MESSAGE_TOO_BIG_CLOSE_CODE``: a message longer than ``MAX_VIEWER_MESSAGE``.
+- 4029 ``TOO_MANY_MESSAGES_CLOSE_CODE``: far more messages than updates sent.
+- 4022 ``ACKNOWLEDGED_UNSENT_CLOSE_CODE``: an acknowledgement of a version this connection was never sent.
 """
 
 from __future__ import annotations
@@ -32,14 +46,19 @@ from votetracker import metrics
 MAX_UNACKNOWLEDGED = 20
 # How often a viewer acknowledges: every this many updates (and so never more than this many behind while it keeps up).
 ACK_EVERY = 8
-SLOW_VIEWER_CLOSE_CODE = 4008
+# Frames that may wait behind a write the viewer's socket could not take at once (it is backed up): past this the
+# viewer is not reading, whatever it acknowledges, and is closed as slow.
+MAX_FRAMES_WAITING = 10
 # Viewers only ever send a short acknowledgement, one per update; anything else is not from the page and ends the
-# connection: larger (1009), binary (1003), not an acknowledgement, or far more messages than updates sent (1008).
+# connection. The codes are described in the module's docstring.
 MAX_VIEWER_MESSAGE = 64
-MESSAGE_TOO_BIG_CLOSE_CODE = 1009
-UNSUPPORTED_DATA_CLOSE_CODE = 1003
-POLICY_VIOLATION_CLOSE_CODE = 1008
-# Acknowledgements a viewer may send beyond one per update (a page resent after a reconnect, a duplicate).
+NOT_PUBLIC_CLOSE_CODE = 4404
+SLOW_VIEWER_CLOSE_CODE = 4008
+NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE = 4002
+UNSUPPORTED_DATA_CLOSE_CODE = 4003
+MESSAGE_TOO_BIG_CLOSE_CODE = 4009
+TOO_MANY_MESSAGES_CLOSE_CODE = 4029
+ACKNOWLEDGED_UNSENT_CLOSE_CODE = 4022
 SPARE_ACKNOWLEDGEMENTS = 10
 
 
@@ -123,7 +142,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         slug = str(self.scope["url_route"]["kwargs"]["slug"])
         election_id = await viewer_election(slug)
         if election_id is None:
-            await self.close(code=4404)
+            await self.close(code=NOT_PUBLIC_CLOSE_CODE)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.language = viewer_language(query.get("lang", [""])[0])
@@ -165,10 +184,17 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.close(code=MESSAGE_TOO_BIG_CLOSE_CODE)
             return
         acknowledged = _acknowledged_version(text_data)
-        if acknowledged is None or self.messages_received > self.updates_sent + SPARE_ACKNOWLEDGEMENTS:
-            await self.close(code=POLICY_VIOLATION_CLOSE_CODE)
+        if acknowledged is None:
+            await self.close(code=NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE)
             return
-        self.acknowledged = max(self.acknowledged, min(acknowledged, self.version))
+        if self.messages_received > self.updates_sent + SPARE_ACKNOWLEDGEMENTS:
+            await self.close(code=TOO_MANY_MESSAGES_CLOSE_CODE)
+            return
+        if acknowledged > self.version:
+            # The page acknowledges only versions it received here: a claim beyond them would hide a stalled reader.
+            await self.close(code=ACKNOWLEDGED_UNSENT_CLOSE_CODE)
+            return
+        self.acknowledged = max(self.acknowledged, acknowledged)
 
     def offer(self, message: dict[str, Any]) -> None:
         """Forward a broadcast frame unless this viewer already has that version or a newer one (``results.hub``
@@ -179,7 +205,7 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         version = int(message["version"])
         if version <= self.version or self.closing:
             return
-        if self.unacknowledged >= MAX_UNACKNOWLEDGED:
+        if self.unacknowledged >= MAX_UNACKNOWLEDGED or self.frames_waiting >= MAX_FRAMES_WAITING:
             self.closing = True
             self.write({"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE})
             return
@@ -214,6 +240,11 @@ class ResultsConsumer(AsyncWebsocketConsumer):
     def _stop_writing(self) -> None:
         self.closing = True
         self.backlog.clear()
+
+    @property
+    def frames_waiting(self) -> int:
+        """How many frames wait behind a write this viewer's socket has not taken yet (0 while it keeps up)."""
+        return 0 if self.writing is None else len(self.backlog)
 
     @property
     def unacknowledged(self) -> int:

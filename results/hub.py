@@ -8,7 +8,8 @@ subscription hands it to each viewer (``Viewer.offer``), which writes it to its 
 Across app nodes nothing changes: the layer still carries one message per group to each node.
 
 A viewer whose socket is backed up does not hold up the others: its write finishes in a task of its own and its
-later frames wait behind it, up to its limit of unacknowledged updates (``results.consumers``).
+later frames wait behind it, up to a few frames and its limit of unacknowledged updates (``results.consumers``), so
+what a viewer is sent but has not read stays bounded whatever it acknowledges.
 """
 
 from __future__ import annotations

@@ -37,6 +37,16 @@ def local_name(item: Mapping[str, Any]) -> str:
     return local_name_of(item)
 
 
+# FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE: a name's direction controls (an override, U+202E) end with it.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolated(name: str) -> str:
+    """A user-provided name set apart from the text around it, for text where no ``<bdi>`` tag may go (an SVG
+    ``<title>``, the page's title, an attribute)."""
+    return f"{FSI}{name}{PDI}"
+
+
 def percent(ratio: float | None) -> str:
     """A share as "54.6%", or a dash when there is nothing to divide by."""
     return "–" if ratio is None else f"{ratio * 100:.1f}%"
@@ -224,7 +234,7 @@ def station_map(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
                     "y": round(MAP_MARGIN + (north - latitude) * scale, 1),
                     "colour": colour,
                     "status": status,
-                    "title": f"{station['code']} {local_name(station)}: {label}",
+                    "title": f"{station['code']} {isolated(local_name(station))}: {isolated(label)}",
                     "url": lookup.station_url(station["id"]),
                 }
             )

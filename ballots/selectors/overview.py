@@ -212,7 +212,10 @@ def list_review_queue(user: User | AnonymousUser) -> list[ReviewItem]:
 
 
 def _review_item(station: PollingStation, contest_id: int) -> ReviewItem | None:
-    contest = Contest.objects.get(pk=contest_id)
+    # Any number can be typed into the address: an unknown contest, or another election's, has nothing to review.
+    contest = Contest.objects.filter(pk=contest_id, election_id=station.election_id).first()
+    if contest is None:
+        return None
     versions = list(
         TallySheet.objects.filter(
             station=station, contest=contest, status__in=[Status.NEEDS_REVIEW, *TallySheet.CURRENT_STATUSES]

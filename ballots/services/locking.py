@@ -17,16 +17,24 @@ def station_id_of(station: PollingStation | int) -> int:
     return station if isinstance(station, int) else station.pk
 
 
+class StationNotFound(NotAllowed):
+    """The station does not exist, or the acting user may not work on it: the two are told apart to nobody, so that
+    station ids cannot be probed for which exist."""
+
+    code = "not_found"
+
+
 def lock_station(station: PollingStation | int, user: User) -> PollingStation:
     """Lock ``station`` (an object or its id) and check ``user`` may work on it. Returns the station as read under
-    the lock, with its election and district; raises ``PollingStation.DoesNotExist`` for an unknown id. The check
-    follows the lock: it reads the locked row, and a refusal rolls the lock back with the rest of the transaction."""
-    locked = _read_station_locked(station_id_of(station))
-    if not works_at(user, locked):
-        raise NotAllowed(
-            _("You are not assigned to polling station %(code)s.") % {"code": locked.code},
-            details={"field": "station"},
-        )
+    the lock, with its election and district; raises ``StationNotFound`` alike for an unknown id and for a station
+    the user may not work on. The check follows the lock: it reads the locked row, and a refusal rolls the lock back
+    with the rest of the transaction."""
+    try:
+        locked = _read_station_locked(station_id_of(station))
+    except PollingStation.DoesNotExist:
+        locked = None
+    if locked is None or not works_at(user, locked):
+        raise StationNotFound(_("There is no such polling station."), details={"field": "station"})
     return locked
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 
 from ballots.models import Ballot, BallotVoid, TallySheet, TurnoutReport
 from ballots.tests.support import set_counting
-from elections.models import Candidate, Contest, Election, PollingStation
+from elections.models import Candidate, ClerkAssignment, Contest, Election, PollingStation
 from trust.models import ApiToken, AuditEvent
 from trust.tokens import issue_api_token, revoke_api_tokens
 
@@ -239,9 +239,9 @@ def test_a_batch_gives_each_ballot_its_own_outcome(
 
     assert response.status_code == 200
     outcomes = response.json()["outcomes"]
-    assert [o["status"] for o in outcomes] == [201, 201, 422, 403, 404]
+    assert [o["status"] for o in outcomes] == [201, 201, 422, 404, 404]
     assert outcomes[2]["error"]["code"] == "too_many_marks"
-    assert outcomes[3]["error"]["code"] == "not_allowed"
+    assert outcomes[3]["error"] == outcomes[4]["error"]
     assert outcomes[4]["error"]["details"] == {"field": "station_id"}
     assert response.json()["recorded"] == 2
     assert [o["replayed"] for o in replay.json()["outcomes"][:2]] == [True, True]
@@ -354,8 +354,50 @@ def test_a_clerk_of_another_station_is_refused(
     clerk_client: Client, other_station: PollingStation, candidates: list[Candidate]
 ) -> None:
     response = post(clerk_client, "/tally-sheets", sheet_body(other_station, candidates, [3, 2]), key="perm-0001")
-    assert response.status_code == 403
-    assert error_of(response)["code"] == "not_allowed"
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert other_station.code not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/tally-sheets", lambda station, contest, candidates: sheet_body(station, candidates, [3, 2])),
+        ("/ballots", lambda station, contest, candidates: ballot_body(station, contest, [], kind="blank")),
+        ("/turnout", lambda station, contest, candidates: {"station_id": station.pk, "voters": 3}),
+    ],
+)
+def test_a_station_that_is_not_yours_is_answered_exactly_like_one_that_does_not_exist(
+    clerk_client: Client,
+    other_station: PollingStation,
+    contest: Contest,
+    candidates: list[Candidate],
+    path: str,
+    body: Callable[..., dict[str, Any]],
+) -> None:
+    theirs = post(clerk_client, path, body(other_station, contest, candidates), key="probe-0001")
+    missing = PollingStation(pk=999_999, code="X", name="X")
+    nowhere = post(clerk_client, path, body(missing, contest, candidates), key="probe-0002")
+    assert theirs.status_code == nowhere.status_code == 404
+    assert theirs.json() == nowhere.json()
+    assert theirs.json()["error"]["code"] == "not_found"
+
+
+def test_a_ballot_of_a_station_that_is_not_yours_is_answered_like_one_that_does_not_exist(
+    clerk_client: Client, clerk: User, station: PollingStation, other_station: PollingStation, contest: Contest
+) -> None:
+    set_counting(station.election, Election.CountingMethod.BOTH)
+    entered = post(clerk_client, "/ballots", ballot_body(station, contest, [], kind="blank"), key="probe-0003")
+    ballot_id = entered.json()["ballot_id"]
+    # The clerk moves to another station: the ballot entered at the first is no longer theirs.
+    ClerkAssignment.objects.filter(user=clerk).update(station=other_station)
+
+    theirs = post(clerk_client, f"/ballots/{ballot_id}/void", {"reason": "probe"}, key="probe-0004")
+    nowhere = post(clerk_client, f"/ballots/{ballot_id + 1000}/void", {"reason": "probe"}, key="probe-0005")
+    assert theirs.status_code == nowhere.status_code == 404
+    assert theirs.json()["error"] == {"code": "not_found", "message": f"There is no ballot {ballot_id}.", "details": {}}
+    assert nowhere.json()["error"]["message"] == f"There is no ballot {ballot_id + 1000}."
+    assert not BallotVoid.objects.exists()
 
 
 def test_a_supervisor_of_another_district_is_refused(
@@ -364,7 +406,7 @@ def test_a_supervisor_of_another_district_is_refused(
     client.force_login(south_supervisor)
     response = post(client, "/tally-sheets", sheet_body(station, candidates, [3, 2]), key="perm-0002")
     turnout = post(client, "/turnout", {"station_id": station.pk, "voters": 3}, key="perm-0003")
-    assert response.status_code == turnout.status_code == 403
+    assert response.status_code == turnout.status_code == 404
     assert [s["code"] for s in client.get(f"{BASE}/stations").json()] == ["S-001"]
 
 

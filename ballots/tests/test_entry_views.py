@@ -380,3 +380,43 @@ def test_arabic_pages_show_arabic_names_of_candidates(clerk_client: Client, stat
     assert (
         "Amal Haddad" in clerk_client.get(f"/entry/stations/{station.pk}/contests/{contest.pk}/sheet/").content.decode()
     )
+
+
+def test_a_review_of_a_contest_that_does_not_exist_or_is_another_elections_is_not_found(
+    client: Client,
+    clerk: User,
+    second_clerk: User,
+    north_supervisor: User,
+    open_vote: Election,
+    station: PollingStation,
+    contest: Contest,
+    new_key: Any,
+) -> None:
+    set_counting(open_vote, Election.CountingMethod.TALLY_SHEETS, double_entry=True)
+    submit_sheet(station=station, contest=contest, actor=clerk, key=new_key(), votes=[3, 2])
+    submit_sheet(station=station, contest=contest, actor=second_clerk, key=new_key(), votes=[2, 3])
+    elsewhere = Election.objects.create(name="Elsewhere", slug="elsewhere", date=open_vote.date)
+    foreign = Contest.objects.create(election=elsewhere, name="Mayor", slug="mayor")
+    client.force_login(north_supervisor)
+
+    assert client.get(f"/entry/review/{station.pk}/{contest.pk}/").status_code == 200
+    for contest_id in (999_999, foreign.pk):
+        assert client.get(f"/entry/review/{station.pk}/{contest_id}/").status_code == 404
+        response = client.post(
+            f"/entry/review/{station.pk}/{contest_id}/",
+            {"idempotency_key": new_key(), "action": "accept", "accept_version": "2"},
+        )
+        assert response.status_code == 404
+
+
+def test_a_station_that_is_not_yours_is_answered_exactly_like_one_that_does_not_exist(
+    clerk_client: Client, other_station: PollingStation, contest: Contest
+) -> None:
+    def page_without_its_address(path: str) -> tuple[int, bytes]:
+        response = clerk_client.get(path)
+        return response.status_code, response.content.replace(path.encode(), b"")
+
+    for tail in ("", "turnout/", f"contests/{contest.pk}/sheet/", f"contests/{contest.pk}/ballots/"):
+        theirs = page_without_its_address(f"/entry/stations/{other_station.pk}/{tail}")
+        assert theirs[0] == 404
+        assert theirs == page_without_its_address(f"/entry/stations/999999/{tail}")

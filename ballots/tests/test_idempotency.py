@@ -139,7 +139,7 @@ def test_a_batch_gives_each_item_its_own_outcome(
     ]
     outcomes = record_ballots_batch(items=items, actor=clerk)
     assert [o.index for o in outcomes] == [0, 1, 2, 3, 4]
-    assert [o.error.code if o.error else "ok" for o in outcomes] == ["ok", "too_many_marks", "ok", "not_allowed", "ok"]
+    assert [o.error.code if o.error else "ok" for o in outcomes] == ["ok", "too_many_marks", "ok", "not_found", "ok"]
     assert [o.recorded.replayed for o in outcomes if o.recorded] == [False, True, False]
     assert Ballot.objects.count() == 3
     assert find_chain_breaks() is None

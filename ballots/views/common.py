@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
 from ballots.selectors import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
+from ballots.services.locking import StationNotFound
 from trust.errors import DomainError, NotAllowed
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -55,6 +56,9 @@ def redirect_after(request: HttpRequest, url: str, action: Callable[[], Any], *,
     """Run an action that needs no form beyond its key; say how it went and go back to ``url``."""
     try:
         action()
+    except StationNotFound:
+        # The station was taken from the user meanwhile: answered like any station not theirs.
+        raise Http404 from None
     except NotAllowed as error:
         # The page offers no such button to this user: only a forged post gets here, and it is refused as such.
         raise PermissionDenied(error.message) from error

@@ -14,8 +14,15 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from elections.models import Election
-from results import hub
-from results.consumers import ACK_EVERY, MAX_UNACKNOWLEDGED, SLOW_VIEWER_CLOSE_CODE, ResultsConsumer
+from results import consumers, hub
+from results.consumers import (
+    ACK_EVERY,
+    ACKNOWLEDGED_UNSENT_CLOSE_CODE,
+    MAX_FRAMES_WAITING,
+    MAX_UNACKNOWLEDGED,
+    SLOW_VIEWER_CLOSE_CODE,
+    ResultsConsumer,
+)
 from results.services import group_name, refresh_tallies
 from results.tests.support import close_sync_thread_connections, viewer  # noqa: F401 - autouse
 
@@ -200,6 +207,51 @@ async def test_a_viewer_behind_on_acknowledgements_gets_the_slow_close_after_its
     assert socket[-1]["code"] == SLOW_VIEWER_CLOSE_CODE
 
 
+async def test_a_viewer_that_never_reads_is_closed_as_slow_whatever_it_acknowledges() -> None:
+    never_writable = asyncio.Event()
+    socket: list[Event] = []
+
+    async def backed_up_send(event: Event) -> None:
+        await never_writable.wait()
+        socket.append(event)
+
+    liar = stepped_viewer(backed_up_send)
+    for version in range(11, 11 + 10 * MAX_UNACKNOWLEDGED):
+        liar.offer(update(version))
+        if liar.closing:
+            break
+        # It claims to have read every frame the moment it is offered; its socket has taken none past the first.
+        await liar.receive(text_data=json.dumps({"ack": liar.version}))
+    assert liar.closing
+    assert len(liar.backlog) <= MAX_FRAMES_WAITING + 1
+    assert liar.backlog[-1] == {"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE}
+    assert liar.version < 11 + MAX_FRAMES_WAITING + 1
+    assert liar.writing is not None
+    liar.writing.cancel()
+
+
+async def test_an_acknowledgement_of_a_version_never_sent_ends_the_connection() -> None:
+    socket: list[Event] = []
+
+    async def send(event: Event) -> None:
+        socket.append(event)
+
+    liar = stepped_viewer(send)
+    liar.offer(update(11))
+    await liar.receive(text_data=json.dumps({"ack": 10**15}))
+    assert socket[-1] == {"type": "websocket.close", "code": ACKNOWLEDGED_UNSENT_CLOSE_CODE}
+    assert liar.acknowledged == 10
+
+
+async def test_every_close_code_of_the_live_channel_is_its_own_and_in_the_application_range() -> None:
+    codes = {name: value for name, value in vars(consumers).items() if name.endswith("_CLOSE_CODE")}
+    assert len(codes) >= 7
+    assert len(set(codes.values())) == len(codes)
+    assert all(4000 <= code <= 4999 for code in codes.values()), codes
+    for name, code in codes.items():
+        assert f"- {code} ``{name}``" in (consumers.__doc__ or ""), f"{name} is not described with the others"
+
+
 async def test_a_socket_that_is_gone_stops_the_writes_without_raising() -> None:
     async def gone(event: Event) -> None:
         raise OSError("connection lost")
@@ -257,7 +309,6 @@ async def test_a_viewer_whose_start_fails_after_joining_leaves_the_fan_out(
 ) -> None:
     from channels.testing import WebsocketCommunicator
 
-    from results import consumers
     from results.tests.support import ORIGIN
     from votetracker.asgi import application
 

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from elections.models import Contest, Election, PollingStation
+from results.consumers import MESSAGE_TOO_BIG_CLOSE_CODE
 from results.services import current_version, refresh_tallies
 from results.tests.support import ORIGIN, close_sync_thread_connections, enter_sheet, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
@@ -147,7 +148,7 @@ async def test_a_large_message_from_a_viewer_closes_only_that_connection(publish
     noisy, _ = await viewer(published.slug)
     quiet, _ = await viewer(published.slug)
     await noisy.send_to(text_data="x" * 10_000)
-    assert await noisy.receive_output(timeout=5) == {"type": "websocket.close", "code": 1009}
+    assert await noisy.receive_output(timeout=5) == {"type": "websocket.close", "code": MESSAGE_TOO_BIG_CLOSE_CODE}
     await quiet.send_json_to({"ack": 0})  # an acknowledgement is all a viewer may send
     await database_sync_to_async(refresh_tallies)(election_id=published.pk)
     assert (await quiet.receive_json_from(timeout=5))["type"] == "update"

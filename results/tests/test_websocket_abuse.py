@@ -14,10 +14,13 @@ from channels.testing import WebsocketCommunicator
 
 from elections.models import Election
 from results.consumers import (
+    ACKNOWLEDGED_UNSENT_CLOSE_CODE,
     MAX_VIEWER_MESSAGE,
     MESSAGE_TOO_BIG_CLOSE_CODE,
-    POLICY_VIOLATION_CLOSE_CODE,
+    NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE,
+    NOT_PUBLIC_CLOSE_CODE,
     SPARE_ACKNOWLEDGEMENTS,
+    TOO_MANY_MESSAGES_CLOSE_CODE,
     UNSUPPORTED_DATA_CLOSE_CODE,
 )
 from results.services import refresh_tallies
@@ -39,20 +42,21 @@ async def assert_still_served(bystander: WebsocketCommunicator, election: Electi
 
 
 ABUSES = {
-    "not JSON": ({"text_data": "not json"}, POLICY_VIOLATION_CLOSE_CODE),
-    "a NUL character": ({"text_data": "\x00"}, POLICY_VIOLATION_CLOSE_CODE),
-    "a lone surrogate": ({"text_data": "\ud800"}, POLICY_VIOLATION_CLOSE_CODE),
-    "a JSON list": ({"text_data": "[1, 2]"}, POLICY_VIOLATION_CLOSE_CODE),
-    "JSON null": ({"text_data": "null"}, POLICY_VIOLATION_CLOSE_CODE),
-    "an ack that is text": ({"text_data": '{"ack": "7"}'}, POLICY_VIOLATION_CLOSE_CODE),
-    "an ack that is true": ({"text_data": '{"ack": true}'}, POLICY_VIOLATION_CLOSE_CODE),
-    "an ack that is a float": ({"text_data": '{"ack": 1.5}'}, POLICY_VIOLATION_CLOSE_CODE),
-    "another key": ({"text_data": '{"nak": 1}'}, POLICY_VIOLATION_CLOSE_CODE),
-    "deep nesting": ({"text_data": "[" * MAX_VIEWER_MESSAGE}, POLICY_VIOLATION_CLOSE_CODE),
+    "not JSON": ({"text_data": "not json"}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "a NUL character": ({"text_data": "\x00"}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "a lone surrogate": ({"text_data": "\ud800"}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "a JSON list": ({"text_data": "[1, 2]"}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "JSON null": ({"text_data": "null"}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "an ack that is text": ({"text_data": '{"ack": "7"}'}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "an ack that is true": ({"text_data": '{"ack": true}'}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "an ack that is a float": ({"text_data": '{"ack": 1.5}'}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "another key": ({"text_data": '{"nak": 1}'}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+    "deep nesting": ({"text_data": "[" * MAX_VIEWER_MESSAGE}, NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
     "a binary frame": ({"bytes_data": b"\x00\x01\x02"}, UNSUPPORTED_DATA_CLOSE_CODE),
     "an ack sent as binary": ({"bytes_data": b'{"ack": 1}'}, UNSUPPORTED_DATA_CLOSE_CODE),
     "one character too many": ({"text_data": LONGEST_ACK + " "}, MESSAGE_TOO_BIG_CLOSE_CODE),
     "a megabyte": ({"text_data": "x" * 1_000_000}, MESSAGE_TOO_BIG_CLOSE_CODE),
+    "an ack of a version never sent": ({"text_data": '{"ack": 1000000000000000}'}, ACKNOWLEDGED_UNSENT_CLOSE_CODE),
 }
 
 
@@ -87,7 +91,7 @@ async def test_a_flood_of_acknowledgements_closes_only_that_connection(published
     assert await flooder.receive_nothing(timeout=0.2)
     for _ in range(1000):
         await flooder.send_json_to({"ack": hello["version"]})
-    assert await flooder.receive_output(timeout=5) == {"type": "websocket.close", "code": POLICY_VIOLATION_CLOSE_CODE}
+    assert await flooder.receive_output(timeout=5) == {"type": "websocket.close", "code": TOO_MANY_MESSAGES_CLOSE_CODE}
     await flooder.disconnect()
     await assert_still_served(bystander, published)
     await bystander.disconnect()
@@ -113,7 +117,7 @@ async def test_an_unknown_election_is_turned_away_and_the_others_keep_receiving(
     stranger = WebsocketCommunicator(application, f"/ws/results/{slug}/", headers=ORIGIN)
     connected, code = await stranger.connect(timeout=5)
     assert not connected
-    assert code == 4404
+    assert code == NOT_PUBLIC_CLOSE_CODE
     await assert_still_served(bystander, published)
     await bystander.disconnect()
 
@@ -129,6 +133,14 @@ def send_text_frame(client: WebSocketClient, payload: bytes) -> None:
     # The server may close while the frame is still being sent.
     with contextlib.suppress(OSError):
         client.sock.sendall(head + masked)
+
+
+def send_short_text_frame(client: WebSocketClient, payload: bytes) -> None:
+    """One masked text frame of under 126 bytes, its length in the one byte the protocol requires for it."""
+    assert len(payload) < 126
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    client.sock.sendall(struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + masked)
 
 
 def close_code(client: WebSocketClient, timeout: float = 10) -> int | None:
@@ -163,7 +175,7 @@ def test_a_two_megabyte_frame_is_refused_by_the_server_which_stays_up(published:
 
         send_text_frame(abuser, b"x" * (2 * 1024 * 1024))
         # Daphne refuses a frame over its 1 MB limit before reading it, and its WebSocket library (autobahn) fails
-        # such a connection by dropping it rather than with a 1009 close frame; either way it is closed.
+        # such a connection by dropping it rather than with a close frame; either way it is closed.
         assert close_code(abuser) in {MESSAGE_TOO_BIG_CLOSE_CODE, None}
         abuser.close()
 
@@ -173,3 +185,27 @@ def test_a_two_megabyte_frame_is_refused_by_the_server_which_stays_up(published:
         for client in (bystander, newcomer):
             assert client.receive_json()["type"] == "update"
             client.close()
+
+
+@pytest.mark.postgres_only
+def test_under_daphne_each_abuse_is_answered_with_its_own_application_close_code(published: Election) -> None:
+    """Daphne's WebSocket library refuses the protocol's codes (1003, 1008, 1009) for a close the application asks
+    for and answers 1011 instead, logging a traceback per message: the viewer must get the code the consumer chose."""
+    path = f"/ws/results/{published.slug}/"
+    abuses = [
+        (b"not json", NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE),
+        (LONGEST_ACK.encode() + b" ", MESSAGE_TOO_BIG_CLOSE_CODE),
+        (b'{"ack": 1000000000000000}', ACKNOWLEDGED_UNSENT_CLOSE_CODE),
+    ]
+    with daphne_server() as base:
+        for payload, code in abuses:
+            abuser = WebSocketClient(base, path)
+            assert abuser.receive_json()["type"] == "hello"
+            send_short_text_frame(abuser, payload)
+            assert close_code(abuser) == code
+            abuser.close()
+        bystander = WebSocketClient(base, path)
+        assert bystander.receive_json()["type"] == "hello"
+        refresh_tallies(election_id=published.pk)
+        assert bystander.receive_json()["type"] == "update"
+        bystander.close()

@@ -28,6 +28,8 @@
   // page never stays behind until the next update, which may be a long time coming.
   var refetchFailures = 0;
   var refetchRetry = null;
+  // Close code of the live channel: the election's results are not public (any more).
+  var NOT_PUBLIC = 4404;
 
   // Milliseconds to wait before the n-th attempt in a row: exponential backoff with full jitter, so a restarted
   // server is not hit by every viewer at once.
@@ -195,8 +197,12 @@
       }
     };
     socket.onclose = function (event) {
-      if (event.code === 4404) {
-        statusBox.hidden = true;
+      // The server's close codes are listed in results/consumers.py. Only "not public" (4404) ends the live view;
+      // after any other (4008 too slow, the 40xx refusals of a message, a restart) the page reconnects and resyncs.
+      if (event.code === NOT_PUBLIC) {
+        if (statusBox) {
+          statusBox.hidden = true;
+        }
         return;
       }
       setStatus("reconnecting");
