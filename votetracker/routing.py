@@ -3,17 +3,15 @@
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from results.consumers import ResultsConsumer
-
-# The code the results channel answers an unknown election with; the page stops reconnecting on it.
-NOT_FOUND_CLOSE_CODE = 4404
+from results.consumers import NOT_PUBLIC_CLOSE_CODE, ResultsConsumer
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):
     """Any other WebSocket path is refused at the handshake, instead of raising "No route found" in the server."""
 
     async def connect(self) -> None:
-        await self.close(code=NOT_FOUND_CLOSE_CODE)
+        # The results channel's own answer for what it does not serve: the page stops reconnecting on it.
+        await self.close(code=NOT_PUBLIC_CLOSE_CODE)
 
 
 websocket_urlpatterns: list[URLPattern | URLResolver] = [
