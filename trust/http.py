@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.http import HttpRequest
 
+from votetracker.metrics import CLIENT_ADDRESS_KEY
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -17,8 +19,12 @@ def get_client_address(request: HttpRequest) -> str | None:
 
     It is the direct peer, unless the peer is one of ``TRUSTED_PROXIES``: then ``X-Forwarded-For`` is read from right
     to left, past every trusted proxy, to the first address that is not one. A client that is not a trusted proxy
-    cannot choose its address by sending the header itself.
+    cannot choose its address by sending the header itself. Resolved once per request: ``ClientAddressMiddleware``
+    keeps the answer in ``request.META``, where the audit log and the login lockout find it again.
     """
+    if CLIENT_ADDRESS_KEY in request.META:
+        resolved: str | None = request.META[CLIENT_ADDRESS_KEY]
+        return resolved
     return resolve_client_address(
         peer=request.META.get("REMOTE_ADDR") or None,
         forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", ""),
