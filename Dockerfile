@@ -30,7 +30,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # --no-proxy-headers: uvicorn leaves the client address as the TCP peer and the app decides whom to believe. It reads
 # X-Forwarded-For only from the proxies in TRUSTED_PROXIES (a validated setting, the same under uvicorn, Daphne and the
 # tests), so there is one list to keep, not a second one in this command that could drift from it. HTTPS is told by
-# X-Forwarded-Proto through Django's SECURE_PROXY_SSL_HEADER, which needs nothing from uvicorn either.
+# X-Forwarded-Proto, believed from the same TRUSTED_PROXIES only, which needs nothing from uvicorn either.
 STOPSIGNAL SIGTERM
 CMD ["uvicorn", "votetracker.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", \
      "--no-proxy-headers", "--ws", "websockets-sansio", "--ws-max-size", "65536", \

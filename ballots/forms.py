@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from elections.models import Candidate
-from elections.names import local_name_of
+from elections.models import Candidate, Election, VoteType
+from elections.names import local_name_of, names_write_in
 from trust.errors import DomainError
 
 if TYPE_CHECKING:
@@ -22,7 +23,13 @@ else:
 
 MAX_COUNT = 2**31 - 1
 # The services name these fields in EntryRejected.details["field"]; anything else is shown above the form.
-SHEET_FIELDS = {"ballots_cast", "blank", "invalid", "reason"}
+SHEET_FIELDS = {"ballots_cast", "blank", "invalid", "undervotes", "overvotes", "reason"}
+COUNT_LABELS = {
+    "blank": _("Blank ballots"),
+    "invalid": _("Invalid ballots"),
+    "undervotes": _("Undervotes"),
+    "overvotes": _("Overvotes"),
+}
 
 
 def new_idempotency_key() -> str:
@@ -86,17 +93,77 @@ class EntryForm(forms.Form):
         return field if isinstance(field, str) else None
 
 
-class SheetForm(EntryForm):
-    """A tally sheet: ballots cast, blank, invalid and one number per candidate, and a reason for a correction."""
+@dataclass(frozen=True)
+class VoteRow:
+    """One line of the votes on a sheet: a candidate (or a measure's choice) and its number, or its numbers per vote
+    type with their total (None until every one of them is a whole number)."""
 
-    def __init__(self, *args: Any, candidates: Sequence[Candidate], show_reason: bool, **kwargs: Any) -> None:
+    candidate: Candidate
+    name: str
+    write_in_mark: bool
+    fields: list[forms.BoundField]
+    type_names: list[str]
+    total: int | None
+
+    @property
+    def cells(self) -> list[tuple[forms.BoundField, str]]:
+        """Each number's field with the name of its vote type (empty without vote types)."""
+        return list(zip(self.fields, self.type_names or [""], strict=True))
+
+    @property
+    def errors(self) -> list[tuple[forms.BoundField, list[str]]]:
+        return [(field, [str(e) for e in field.errors]) for field in self.fields if field.errors]
+
+
+def shown_name(candidate: Candidate) -> tuple[str, bool]:
+    """A candidate's name as a clerk reads it, and whether it needs a "write-in" mark beside it (a write-in line
+    named only "Write-in" is called that in the reader's language instead)."""
+    name = local_name_of(candidate)
+    if candidate.is_write_in and names_write_in(name):
+        return str(_("Write-in")), False
+    return name, candidate.is_write_in
+
+
+class SheetForm(EntryForm):
+    """A tally sheet: ballots cast, the residual counts the election keeps (blank and invalid, undervotes and
+    overvotes), one number per candidate or, where the election reports vote types, one per candidate and type; and
+    a reason for a correction."""
+
+    def __init__(
+        self,
+        *args: Any,
+        election: Election | None = None,
+        candidates: Sequence[Candidate],
+        vote_types: Sequence[VoteType] = (),
+        show_reason: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = list(candidates)
+        self.vote_types = list(vote_types)
+        # Without an election, the sheet counts what an election counts by default: blank and invalid ballots.
+        blank_and_invalid = election.counts_blank_and_invalid if election else True
+        under_and_over = election.counts_undervotes_and_overvotes if election else False
+        self.counted = [
+            name
+            for name, kept in (
+                ("blank", blank_and_invalid),
+                ("invalid", blank_and_invalid),
+                ("undervotes", under_and_over),
+                ("overvotes", under_and_over),
+            )
+            if kept
+        ]
         self.fields["ballots_cast"] = count_field(_("Ballots cast"))
-        self.fields["blank"] = count_field(_("Blank ballots"))
-        self.fields["invalid"] = count_field(_("Invalid ballots"))
+        for name in self.counted:
+            self.fields[name] = count_field(COUNT_LABELS[name])
         for candidate in self.candidates:
-            self.fields[self.vote_field(candidate.pk)] = count_field(local_name_of(candidate))
+            name, _mark = shown_name(candidate)
+            for vote_type in self.vote_types:
+                label = _("%(candidate)s, %(vote_type)s") % {"candidate": name, "vote_type": local_name_of(vote_type)}
+                self.fields[self.vote_field(candidate.pk, vote_type.pk)] = count_field(label)
+            if not self.vote_types:
+                self.fields[self.vote_field(candidate.pk)] = count_field(name)
         self.fields["reason"] = forms.CharField(
             label=_("Reason for the correction"),
             # The service decides when a reason is needed: re-posting an accepted sheet is a replay, not a correction.
@@ -108,27 +175,80 @@ class SheetForm(EntryForm):
             self.fields["reason"].widget = forms.HiddenInput()
 
     @staticmethod
-    def vote_field(candidate_id: int) -> str:
-        return f"votes_{candidate_id}"
+    def vote_field(candidate_id: int, vote_type_id: int | None = None) -> str:
+        return f"votes_{candidate_id}" if vote_type_id is None else f"votes_{candidate_id}_{vote_type_id}"
 
     @property
-    def vote_fields(self) -> list[forms.BoundField]:
-        return [self[self.vote_field(c.pk)] for c in self.candidates]
+    def by_type(self) -> bool:
+        return bool(self.vote_types)
 
     @property
     def count_fields(self) -> list[forms.BoundField]:
-        return [self["ballots_cast"], self["blank"], self["invalid"]]
+        return [self[name] for name in ["ballots_cast", *self.counted]]
+
+    def _typed_value(self, name: str) -> int | None:
+        """What is typed in a field as a whole number, or None (for the totals shown before the sheet is valid)."""
+        raw = str(self[name].value() if self.is_bound else self[name].initial or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+    def _row_fields(self, candidate: Candidate) -> list[str]:
+        if not self.vote_types:
+            return [self.vote_field(candidate.pk)]
+        return [self.vote_field(candidate.pk, t.pk) for t in self.vote_types]
+
+    @property
+    def vote_rows(self) -> list[VoteRow]:
+        rows = []
+        for candidate in self.candidates:
+            names = self._row_fields(candidate)
+            typed = [self._typed_value(name) for name in names]
+            name, mark = shown_name(candidate)
+            total = sum(n for n in typed if n is not None) if None not in typed else None
+            type_names = [local_name_of(t) for t in self.vote_types]
+            rows.append(VoteRow(candidate, name, mark, [self[n] for n in names], type_names, total))
+        return rows
+
+    @property
+    def type_totals(self) -> list[tuple[str, str, int | None]]:
+        """Per vote type, its name, its column's key and the votes typed so far over every candidate (None while one
+        is not a whole number); last, all votes."""
+        columns = [[self._typed_value(self.vote_field(c.pk, t.pk)) for c in self.candidates] for t in self.vote_types]
+        totals = [sum(n for n in column if n is not None) if None not in column else None for column in columns]
+        grand = sum(n for n in totals if n is not None) if None not in totals else None
+        cells = [(local_name_of(t), str(i), n) for i, (t, n) in enumerate(zip(self.vote_types, totals, strict=True))]
+        return [*cells, (str(_("All votes")), "all", grand)]
+
+    @property
+    def vote_fields(self) -> list[forms.BoundField]:
+        return [field for row in self.vote_rows for field in row.fields]
 
     def votes(self) -> dict[int, int]:
-        return {c.pk: self.cleaned_data[self.vote_field(c.pk)] for c in self.candidates}
+        """Each candidate's votes, summed over the vote types where there are some (only valid after ``is_valid``)."""
+        return {c.pk: sum(self.cleaned_data[name] for name in self._row_fields(c)) for c in self.candidates}
+
+    def numbers(self) -> dict[str, Any]:
+        """The sheet's numbers as the services take them (only valid after ``is_valid``)."""
+        data = self.cleaned_data
+        counts = {name: data.get(name, 0) for name in ("blank", "invalid", "undervotes", "overvotes")}
+        if not self.vote_types:
+            return {**counts, "votes": {c.pk: data[self.vote_field(c.pk)] for c in self.candidates}, "by_type": None}
+        by_type = {c.pk: {t.code: data[self.vote_field(c.pk, t.pk)] for t in self.vote_types} for c in self.candidates}
+        return {**counts, "votes": None, "by_type": by_type}
 
     def field_for_error(self, error: DomainError) -> str | None:
         field = error.details.get("field")
-        if field == "votes":
+        if field in {"votes", "votes_by_type"}:
             candidate_ids = error.details.get("candidate_ids") or [error.details.get("candidate_id")]
-            names = [self.vote_field(cid) for cid in candidate_ids if isinstance(cid, int)]
+            rows = {c.pk: self._row_fields(c) for c in self.candidates}
+            names = [rows[cid][self._type_index(error)] for cid in candidate_ids if cid in rows]
             return names[0] if names else None
         return field if field in SHEET_FIELDS or field == "idempotency_key" else None
+
+    def _type_index(self, error: DomainError) -> int:
+        """The vote type a refusal names (one that is missing), else the first: the cell that shows the message."""
+        missing = error.details.get("missing") or []
+        codes = [t.code for t in self.vote_types]
+        return codes.index(missing[0]) if missing and missing[0] in codes else 0
 
 
 class BallotForm(EntryForm):

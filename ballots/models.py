@@ -148,6 +148,9 @@ class TallySheet(models.Model):
     ballots_cast = models.PositiveIntegerField(_("ballots cast"))
     blank = models.PositiveIntegerField(_("blank ballots"))
     invalid = models.PositiveIntegerField(_("invalid ballots"))
+    # Where the election counts them (``Election.counts_undervotes_and_overvotes``); zero otherwise.
+    undervotes = models.PositiveIntegerField(_("undervotes"), default=0)
+    overvotes = models.PositiveIntegerField(_("overvotes"), default=0)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, related_name="+"
@@ -172,7 +175,9 @@ class TallySheet(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="tally_sheet_version_positive"),
             models.CheckConstraint(
-                condition=models.Q(ballots_cast__gte=0, blank__gte=0, invalid__gte=0),
+                condition=models.Q(
+                    ballots_cast__gte=0, blank__gte=0, invalid__gte=0, undervotes__gte=0, overvotes__gte=0
+                ),
                 name="tally_sheet_counts_non_negative",
             ),
             models.CheckConstraint(
@@ -212,6 +217,33 @@ class TallySheetVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sheet_id}: {self.candidate_id} = {self.votes}"
+
+
+class TallySheetVoteByType(models.Model):
+    """A candidate's votes of one vote type on a sheet, where the election reports votes by type. The candidate's
+    ``TallySheetVote`` holds their sum, so every total reads one row per candidate."""
+
+    sheet = models.ForeignKey(
+        TallySheet, verbose_name=_("tally sheet"), on_delete=models.PROTECT, related_name="votes_by_type"
+    )
+    candidate = models.ForeignKey(
+        "elections.Candidate", verbose_name=_("candidate"), on_delete=models.PROTECT, related_name="+"
+    )
+    vote_type = models.ForeignKey(
+        "elections.VoteType", verbose_name=_("vote type"), on_delete=models.PROTECT, related_name="+"
+    )
+    votes = models.PositiveIntegerField(_("votes"))
+
+    class Meta:
+        verbose_name = _("tally sheet votes by type")
+        verbose_name_plural = _("tally sheet votes by type")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "candidate", "vote_type"], name="tally_sheet_vote_by_type_once"),
+            models.CheckConstraint(condition=models.Q(votes__gte=0), name="tally_sheet_vote_by_type_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet_id}: {self.candidate_id}/{self.vote_type_id} = {self.votes}"
 
 
 class TurnoutReport(models.Model):

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ballots.models import Ballot, StationCount, TurnoutReport
-from elections.models import Candidate, Contest, Election, PollingStation
-from elections.selectors import list_district_ids_under, supervises
+from ballots.selectors import Numbers
+from elections.models import Candidate, Contest, Election, PollingStation, VoteType
+from elections.selectors import contest_covers_station, supervises
 from trust.errors import EntryRejected, NotAllowed
 
-# Ballots cast, blank, invalid, and votes per candidate id.
-SheetNumbers = tuple[int, int, int, dict[int, int]]
+# A sheet's numbers, checked: ballots cast, blank, invalid, votes per candidate id and the rest.
+SheetNumbers = Numbers
 # Devices' clocks drift; a report a little ahead of the server's clock is still "now".
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -45,11 +46,8 @@ def require_entry_window(user: User, station: PollingStation) -> bool:
 
 
 def require_contest_at_station(contest: Contest, station: PollingStation) -> None:
-    """The contest must belong to the station's election and cover the station's district."""
-    covers = contest.election_id == station.election_id and (
-        contest.district_id is None or station.district_id in list_district_ids_under({contest.district_id})
-    )
-    if not covers:
+    """The contest must belong to the station's election and be voted on there (its area holds the station)."""
+    if not contest_covers_station(contest, station):
         raise EntryRejected(
             _("Contest “%(contest)s” is not voted on at polling station %(code)s.")
             % {"contest": contest.name, "code": station.code},
@@ -157,15 +155,98 @@ def validate_marks(contest: Contest, kind: str, marks: Sequence[int]) -> list[in
     return sorted(marks)
 
 
+def _clean_votes_by_type(
+    contest: Contest, candidate_ids: set[int], votes_by_type: Mapping[int, Mapping[str, int]] | None
+) -> dict[int, dict[int, int]]:
+    """Per candidate id, votes per vote type id, complete: the election's every type for every candidate. Empty
+    when the election reports no vote types (and then none may be given)."""
+    types = dict(VoteType.objects.filter(election_id=contest.election_id).values_list("code", "pk"))
+    given = votes_by_type or {}
+    if not types:
+        if given:
+            raise EntryRejected(
+                _("This election does not report votes by type."),
+                code="vote_types_not_used",
+                details={"field": "votes_by_type"},
+            )
+        return {}
+    unknown = sorted(set(given) - candidate_ids, key=str)
+    if unknown:
+        raise EntryRejected(
+            _("A candidate on this sheet does not stand in this contest."),
+            code="candidate_not_in_contest",
+            details={"field": "votes_by_type", "candidate_ids": unknown},
+        )
+    clean: dict[int, dict[int, int]] = {}
+    for candidate_id in sorted(candidate_ids):
+        per_type = given.get(candidate_id)
+        if not isinstance(per_type, Mapping):
+            raise EntryRejected(
+                _("Enter every candidate's votes for each vote type (0 if none): %(types)s.")
+                % {"types": ", ".join(types)},
+                code="votes_by_type_missing",
+                details={"field": "votes_by_type", "candidate_id": candidate_id, "vote_types": list(types)},
+            )
+        strange = sorted(set(per_type) - set(types), key=str)
+        missing = [code for code in types if code not in per_type]
+        if strange or missing:
+            raise EntryRejected(
+                _("Vote types must be exactly those of the election: %(types)s.") % {"types": ", ".join(types)},
+                code="vote_types_mismatch",
+                details={
+                    "field": "votes_by_type",
+                    "candidate_id": candidate_id,
+                    "unknown": strange,
+                    "missing": missing,
+                },
+            )
+        clean[candidate_id] = {types[code]: require_count(per_type[code], "votes_by_type") for code in types}
+    return clean
+
+
+def _require_counted(election: Election, *, blank: int, invalid: int, undervotes: int, overvotes: int) -> None:
+    """A sheet gives only the kinds of unmarked and spoiled votes its election counts."""
+    if not election.counts_blank_and_invalid and (blank or invalid):
+        raise EntryRejected(
+            _("This election counts undervotes and overvotes, not blank and invalid ballots."),
+            code="blank_invalid_not_counted",
+            details={"field": "blank" if blank else "invalid"},
+        )
+    if not election.counts_undervotes_and_overvotes and (undervotes or overvotes):
+        raise EntryRejected(
+            _("This election does not count undervotes and overvotes; enter blank and invalid ballots."),
+            code="undervotes_overvotes_not_counted",
+            details={"field": "undervotes" if undervotes else "overvotes"},
+        )
+
+
 def validate_sheet_numbers(
-    *, station: PollingStation, contest: Contest, ballots_cast: int, blank: int, invalid: int, votes: Mapping[int, int]
+    *,
+    station: PollingStation,
+    contest: Contest,
+    ballots_cast: int,
+    blank: int,
+    invalid: int,
+    votes: Mapping[int, int] | None,
+    undervotes: int = 0,
+    overvotes: int = 0,
+    votes_by_type: Mapping[int, Mapping[str, int]] | None = None,
 ) -> SheetNumbers:
-    """Check a sheet's numbers; the error names the field (``votes`` errors also name the candidate)."""
+    """Check a sheet's numbers; the error names the field (``votes`` errors also name the candidate). Where the
+    election reports vote types, ``votes_by_type`` gives each candidate's votes per type code and ``votes``, if
+    given, must equal their sums."""
     ballots_cast = require_count(ballots_cast, "ballots_cast")
     blank = require_count(blank, "blank")
     invalid = require_count(invalid, "invalid")
+    undervotes = require_count(undervotes, "undervotes")
+    overvotes = require_count(overvotes, "overvotes")
+    _require_counted(station.election, blank=blank, invalid=invalid, undervotes=undervotes, overvotes=overvotes)
     # order_by(): a set needs no order, and the model's ordering would join the contest and the election.
     candidate_ids = set(contest.candidates.order_by().values_list("pk", flat=True))
+    by_type = _clean_votes_by_type(contest, candidate_ids, votes_by_type)
+    if by_type and not votes:
+        votes = {candidate_id: sum(per_type.values()) for candidate_id, per_type in by_type.items()}
+    votes = votes or {}
     unknown = sorted(set(votes) - candidate_ids, key=str)
     if unknown:
         raise EntryRejected(
@@ -182,37 +263,61 @@ def validate_sheet_numbers(
                 details={"field": "votes", "candidate_id": candidate_id},
             )
         clean[candidate_id] = require_count(votes[candidate_id], "votes")
-    if ballots_cast > station.registered_voters:
+        if by_type and sum(by_type[candidate_id].values()) != clean[candidate_id]:
+            raise EntryRejected(
+                _("A candidate's votes must equal the sum of their votes by type."),
+                code="votes_by_type_do_not_add_up",
+                details={"field": "votes", "candidate_id": candidate_id},
+            )
+    registered = station.registered_voters
+    if registered is not None and ballots_cast > registered:
         raise EntryRejected(
             _("Ballots cast (%(cast)d) cannot exceed the %(registered)d registered voters.")
-            % {"cast": ballots_cast, "registered": station.registered_voters},
+            % {"cast": ballots_cast, "registered": registered},
             code="ballots_cast_above_registered",
-            details={"field": "ballots_cast", "registered_voters": station.registered_voters},
+            details={"field": "ballots_cast", "registered_voters": registered},
         )
-    if blank + invalid > ballots_cast:
+    _require_adds_up(contest, ballots_cast, blank, invalid, undervotes, overvotes, clean)
+    return Numbers(ballots_cast, blank, invalid, clean, undervotes, overvotes, by_type)
+
+
+def _require_adds_up(
+    contest: Contest, cast: int, blank: int, invalid: int, undervotes: int, overvotes: int, votes: dict[int, int]
+) -> None:
+    if blank + invalid > cast:
         raise EntryRejected(
             _("Blank and invalid ballots together cannot exceed ballots cast."),
             code="sheet_does_not_add_up",
             details={"field": "ballots_cast"},
         )
-    valid = ballots_cast - blank - invalid
-    total = sum(clean.values())
-    # With one choice per ballot the sheet must add up exactly; with more, each valid ballot gives up to max_choices.
-    if contest.max_choices == 1 and total != valid:
+    valid = cast - blank - invalid
+    total = sum(votes.values())
+    # With one choice per ballot the sheet must add up exactly; with more, each valid ballot gives up to max_choices
+    # marks, and where undervotes and overvotes are counted, those fill the rest (conventions differ on overvotes).
+    if contest.max_choices == 1 and total + undervotes + overvotes != valid:
         raise EntryRejected(
-            _("Votes (%(votes)d) + blank (%(blank)d) + invalid (%(invalid)d) must equal ballots cast (%(cast)d).")
-            % {"votes": total, "blank": blank, "invalid": invalid, "cast": ballots_cast},
+            _(
+                "Votes (%(votes)d) + blank (%(blank)d) + invalid (%(invalid)d) + undervotes (%(under)d) + "
+                "overvotes (%(over)d) must equal ballots cast (%(cast)d)."
+            )
+            % {
+                "votes": total,
+                "blank": blank,
+                "invalid": invalid,
+                "under": undervotes,
+                "over": overvotes,
+                "cast": cast,
+            },
             code="sheet_does_not_add_up",
-            details={"field": "ballots_cast", "expected": total + blank + invalid},
+            details={"field": "ballots_cast", "expected": total + blank + invalid + undervotes + overvotes},
         )
-    over = [cid for cid, n in clean.items() if n > valid]
-    if total > valid * contest.max_choices or over:
+    over = [cid for cid, n in votes.items() if n > valid]
+    if total > valid * contest.max_choices or over or total + undervotes + overvotes > cast * contest.max_choices:
         raise EntryRejected(
             _("There are more votes than the valid ballots allow."),
             code="sheet_does_not_add_up",
             details={"field": "votes", "candidate_ids": over},
         )
-    return ballots_cast, blank, invalid, clean
 
 
 def require_entry_time(at: dt.datetime) -> dt.datetime:
@@ -232,7 +337,7 @@ def require_entry_time(at: dt.datetime) -> dt.datetime:
 def validate_turnout(station: PollingStation, voters: int, at: dt.datetime) -> None:
     """Turnout is a whole number up to the registered voters, at a time not in the future, and never decreases."""
     voters = require_count(voters, "voters")
-    if voters > station.registered_voters:
+    if station.registered_voters is not None and voters > station.registered_voters:
         raise EntryRejected(
             _("Turnout (%(voters)d) cannot exceed the %(registered)d registered voters.")
             % {"voters": voters, "registered": station.registered_voters},

@@ -22,11 +22,19 @@ class CandidateOut(Schema):
     name_en: str
     name_ar: str
     ballot_order: int
+    is_write_in: bool
+
+
+class VoteTypeOut(Schema):
+    code: str
+    name: str
+    name_ar: str
 
 
 class ContestProgressOut(Schema):
     id: int
     name: str
+    kind: str = Field(description="candidates, or measure (a ballot measure whose choices are its candidates)")
     max_choices: int
     candidates: list[CandidateOut]
     ballots_entered: int
@@ -40,12 +48,17 @@ class StationOut(Schema):
     code: str
     name: str
     district: str
-    registered_voters: int
+    registered_voters: int | None = Field(description="None when unknown")
     election_id: int
     election_name: str
     election_status: str
     counting_method: str
     double_entry: bool
+    counts_blank_and_invalid: bool
+    counts_undervotes_and_overvotes: bool
+    vote_types: list[VoteTypeOut] = Field(
+        description="When not empty, a tally sheet gives each candidate's votes per vote type (votes_by_type)."
+    )
     turnout_voters: int | None
     turnout_at: dt.datetime | None
     contests: list[ContestProgressOut]
@@ -97,9 +110,20 @@ class SheetIn(Schema):
     station_id: Id
     contest_id: Id
     ballots_cast: Count
-    blank: Count
-    invalid: Count
-    votes: dict[Id, Count] = Field(description="Votes per candidate id; every candidate of the contest (0 if none).")
+    blank: Count = Field(default=0, description="Where the election counts blank and invalid ballots.")
+    invalid: Count = Field(default=0, description="Where the election counts blank and invalid ballots.")
+    undervotes: Count = Field(default=0, description="Where the election counts undervotes and overvotes.")
+    overvotes: Count = Field(default=0, description="Where the election counts undervotes and overvotes.")
+    votes: dict[Id, Count] = Field(
+        default_factory=dict,
+        description="Votes per candidate id; every candidate of the contest (0 if none). May be left out where the "
+        "election reports vote types: the sums of votes_by_type are used.",
+    )
+    votes_by_type: dict[Id, dict[Annotated[str, Field(max_length=32)], Count]] = Field(
+        default_factory=dict,
+        description="Where the election reports vote types: per candidate id, votes per vote type code, every type "
+        "of the election for every candidate.",
+    )
     reason: str = Field(default="", max_length=2000, description="Required for a correction.")
 
 
@@ -110,7 +134,12 @@ class SheetOut(Schema):
     ballots_cast: int
     blank: int
     invalid: int
+    undervotes: int = 0
+    overvotes: int = 0
     votes: dict[str, int]
+    votes_by_type: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="per candidate id, votes per vote type code"
+    )
     reason: str
     quarantine_reason: str
     other_versions: dict[str, str]

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from ballots.views import ballots, review, sheets, stations
+from ballots.views import ballots, results_files, review, sheets, stations
 
 app_name = "entry"
 
@@ -32,6 +32,7 @@ urlpatterns = [
     path(CONTEST + "ballots/undo/", ballots.undo_last_ballot, name="undo"),
     path(CONTEST + "ballots/complete/", ballots.complete_count, name="complete"),
     path(CONTEST + "ballots/reopen/", ballots.reopen, name="reopen"),
+    path("results-file/", results_files.results_file, name="results_file"),
     path("review/", review.review_queue, name="review_queue"),
     path("review/<int:station_id>/<int:contest_id>/", review.review_item, name="review_item"),
 ]

@@ -73,7 +73,7 @@ def seed() -> Election:
     from elections.demo import DEMO_ELECTION_SLUG, seed_demo
     from elections.models import Contest, PollingStation
     from elections.models import Election as ElectionModel
-    from elections.selectors import list_district_ids_under
+    from elections.selectors import list_contest_station_ids
     from elections.services import open_election, publish_results
     from results.services import refresh_tallies
     from trust.tokens import issue_api_token
@@ -90,13 +90,14 @@ def seed() -> Election:
     _token, secret = issue_api_token(user=official, name="benchmark", issued_by=official)
     stations = list(PollingStation.objects.filter(election=election))
     contests = list(Contest.objects.filter(election=election).prefetch_related("candidates"))
-    everywhere = {s.district_id for s in stations}
+    stations_of = list_contest_station_ids(election_id=election.pk)
     pairs: list[Pair] = []
     for contest in contests:
-        scope = list_district_ids_under({contest.district_id}) if contest.district_id else everywhere
         candidates = tuple(c.pk for c in contest.candidates.all())
         pairs.extend(
-            Pair(s.pk, contest.pk, s.registered_voters, candidates) for s in stations if s.district_id in scope
+            Pair(s.pk, contest.pk, s.registered_voters or 800, candidates)
+            for s in stations
+            if s.pk in stations_of[contest.pk]
         )
     random.Random(2026).shuffle(pairs)  # noqa: S311 - an order, not a secret
     return Election(DEMO_ELECTION_SLUG, election.pk, secret, tuple(pairs))

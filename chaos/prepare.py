@@ -27,7 +27,7 @@ def prepare(*, clerks: int) -> dict[str, Any]:
     from elections.services import open_election, publish_results
     from results.services import refresh_tallies
     from trust.roles import CLERKS_GROUP
-    from trust.tokens import issue_api_token
+    from trust.tokens import activate_api_token, offer_api_token
 
     call_command("migrate", verbosity=0, interactive=False)
     seed_demo()
@@ -38,7 +38,9 @@ def prepare(*, clerks: int) -> dict[str, Any]:
     refresh_tallies(election_id=election.pk)
     # Contests held everywhere: every clerk's station votes in them.
     everywhere = list(
-        Contest.objects.filter(election=election, district__isnull=True).order_by("pk").prefetch_related("candidates")
+        Contest.objects.filter(election=election, district__isnull=True, electoral_district__isnull=True)
+        .order_by("pk")
+        .prefetch_related("candidates")
     )
     contests = [
         {"id": c.pk, "max_choices": c.max_choices, "candidates": sorted(x.pk for x in c.candidates.all())}
@@ -54,7 +56,10 @@ def prepare(*, clerks: int) -> dict[str, Any]:
         user = User.objects.create_user(username=f"chaos-clerk-{number:03d}", password=None)
         user.groups.add(group)
         ClerkAssignment.objects.create(user=user, station=station)
-        _token, secret = issue_api_token(user=user, name="chaos", issued_by=official)
+        # Issued by the official, activated by its clerk: nobody else ever holds a clerk's secret.
+        _token, secret = activate_api_token(
+            api_token=offer_api_token(user=user, name="chaos", issued_by=official), user=user
+        )
         people.append(
             {
                 "username": user.username,

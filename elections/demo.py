@@ -19,12 +19,15 @@ from elections.demo_data import (
     CENTRE_NAMES,
     CLERK_STATION_COUNT,
     DEMO_ACCOUNTS,
+    DEMO_AREAS,
     DEMO_CONTESTS,
     DEMO_DISTRICTS,
     DEMO_ELECTION_DATE,
     DEMO_ELECTION_NAME,
     DEMO_ELECTION_NAME_AR,
     DEMO_ELECTION_SLUG,
+    DEMO_MEASURE,
+    DEMO_MEASURE_CHOICES,
     DEMO_PARTIES,
     DEMO_RANDOM_SEED,
     DEMO_REGISTERED_VOTERS,
@@ -38,12 +41,14 @@ from elections.demo_data import (
     DemoContest,
     DemoDistrict,
 )
+from elections.demo_regional import create_regional_demo_election
 from elections.models import (
     Candidate,
     ClerkAssignment,
     Contest,
     District,
     Election,
+    ElectoralDistrict,
     Party,
     PollingStation,
     SupervisorAssignment,
@@ -147,6 +152,7 @@ def _create_demo_election(rng: random.Random) -> Election:
         for p in DEMO_PARTIES
     ]
     district_by_code = {d.code: d for d in districts}
+    area_by_code = {a.code: _create_demo_area(election, a.code, district_by_code) for a in DEMO_AREAS}
     # No two candidates share a given name or a family name, so each one is easy to tell apart.
     wanted = sum(c.candidates for c in DEMO_CONTESTS)
     people = list(zip(rng.sample(GIVEN_NAMES, k=wanted), rng.sample(FAMILY_NAMES, k=wanted), strict=True))
@@ -161,13 +167,46 @@ def _create_demo_election(rng: random.Random) -> Election:
                 max_choices=contest_plan.max_choices,
                 position=position,
                 district=district_by_code[contest_plan.district_code] if contest_plan.district_code else None,
+                electoral_district=area_by_code[contest_plan.area_code] if contest_plan.area_code else None,
             ),
             actor=OPERATOR,
         )
         nominees, people = people[: contest_plan.candidates], people[contest_plan.candidates :]
         for candidate in _plan_candidates(rng, contest=contest, plan=contest_plan, nominees=nominees, parties=parties):
             services.create_candidate(candidate=candidate, actor=OPERATOR)
+    _create_demo_measure(election, position=len(DEMO_CONTESTS) + 1)
+    create_regional_demo_election()
     return election
+
+
+def _create_demo_area(election: Election, code: str, district_by_code: dict[str, District]) -> ElectoralDistrict:
+    plan = next(a for a in DEMO_AREAS if a.code == code)
+    boxes = PollingStation.objects.filter(district=district_by_code[plan.boxes_from]).order_by("code")
+    return services.create_electoral_district(
+        electoral_district=ElectoralDistrict(election=election, code=plan.code, name=plan.name, name_ar=plan.name_ar),
+        districts=[district_by_code[c] for c in plan.district_codes],
+        stations=list(boxes[: plan.box_count]),
+        actor=OPERATOR,
+    )
+
+
+def _create_demo_measure(election: Election, *, position: int) -> None:
+    measure = services.create_contest(
+        contest=Contest(
+            election=election,
+            slug=DEMO_MEASURE.slug,
+            name=DEMO_MEASURE.name,
+            name_ar=DEMO_MEASURE.name_ar,
+            kind=Contest.Kind.MEASURE,
+            threshold=DEMO_MEASURE.threshold,
+            position=position,
+        ),
+        actor=OPERATOR,
+    )
+    for order, (name_en, name_ar) in enumerate(DEMO_MEASURE_CHOICES, start=1):
+        services.create_candidate(
+            candidate=Candidate(contest=measure, name_en=name_en, name_ar=name_ar, ballot_order=order), actor=OPERATOR
+        )
 
 
 def _plan_stations(

@@ -54,6 +54,29 @@ class DemoContest:
     candidates: int
     independents: int
     district_code: str | None = None
+    area_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoArea:
+    """An electoral district that is not one of the districts: whole districts plus the first few boxes of another."""
+
+    code: str
+    name: str
+    name_ar: str
+    district_codes: tuple[str, ...]
+    boxes_from: str
+    box_count: int
+
+
+@dataclass(frozen=True)
+class DemoMeasure:
+    """A ballot measure: a question answered yes or no, passing at ``threshold`` of the votes."""
+
+    slug: str
+    name: str
+    name_ar: str
+    threshold: Decimal
 
 
 @dataclass(frozen=True)
@@ -105,7 +128,28 @@ DEMO_CONTESTS = (
         independents=2,
         district_code="HB",
     ),
+    DemoContest(
+        "riverfront-ward",
+        "Riverfront Ward Councillor",
+        "عضو مجلس حي الواجهة النهرية",
+        seats=1,
+        max_choices=1,
+        candidates=4,
+        independents=1,
+        area_code="RF",
+    ),
 )
+
+# The Riverfront ward runs along the river: all of Riverside and the first Harbour boxes, across two districts.
+DEMO_AREAS = (DemoArea("RF", "Riverfront Ward", "حي الواجهة النهرية", ("RS",), boxes_from="HB", box_count=6),)
+
+DEMO_MEASURE = DemoMeasure(
+    "measure-a",
+    "Measure A: bond for a new public library",
+    "الإجراء أ: سندات لإنشاء مكتبة عامة جديدة",
+    threshold=Decimal("0.55"),
+)
+DEMO_MEASURE_CHOICES = (("Yes", "نعم"), ("No", "لا"))
 
 GIVEN_NAMES = (
     ("Amal", "أمل"),
@@ -136,6 +180,10 @@ GIVEN_NAMES = (
     ("Walid", "وليد"),
     ("Abeer", "عبير"),
     ("Jamal", "جمال"),
+    ("Karim", "كريم"),
+    ("Mona", "منى"),
+    ("Adel", "عادل"),
+    ("Rasha", "رشا"),
 )
 
 FAMILY_NAMES = (
@@ -167,6 +215,10 @@ FAMILY_NAMES = (
     ("Yaseen", "ياسين"),
     ("Al-Bitar", "البيطار"),
     ("Zaher", "زاهر"),
+    ("Al-Rifai", "الرفاعي"),
+    ("Habash", "حبش"),
+    ("Al-Zoubi", "الزعبي"),
+    ("Nimri", "النمري"),
 )
 
 # Polling centres are schools and halls holding a few ballot boxes each, and each box is a polling station.

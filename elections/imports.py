@@ -1,4 +1,5 @@
-"""Import and export of an election's districts, polling stations, parties and candidates through the admin.
+"""Import and export of an election's configuration (vote types, districts, polling stations, electoral districts,
+parties, contests and candidates) through the admin; the file formats are in ``docs/imports.md``.
 
 The official uploads a CSV or XLSX file and chooses the election it belongs to. The file is checked first (format,
 encoding, columns); a preview then shows what each row will do and lists every row that cannot load, by row number

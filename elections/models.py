@@ -1,6 +1,6 @@
 """What an election is made of: districts, polling stations, parties, contests and candidates."""
 
-# One module on purpose: eight models that refer to each other are one schema, declarations and constraints only.
+# One module on purpose: ten models that refer to each other are one schema, declarations and constraints only.
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 COLOUR_VALIDATOR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Enter a colour as #RRGGBB, for example #1F77B4."))
 CODE_VALIDATOR = RegexValidator(
@@ -54,6 +55,16 @@ class Election(models.Model):
     )
     counting_method = models.CharField(
         _("counting method"), max_length=16, choices=CountingMethod.choices, default=CountingMethod.TALLY_SHEETS
+    )
+    counts_blank_and_invalid = models.BooleanField(
+        _("sheets count blank and invalid ballots"),
+        default=True,
+        help_text=_("Ballots with no valid mark in a contest are counted as blank or invalid."),
+    )
+    counts_undervotes_and_overvotes = models.BooleanField(
+        _("sheets count undervotes and overvotes"),
+        default=False,
+        help_text=_("Contests left unmarked (undervotes) and marked too many times (overvotes) are counted as such."),
     )
     double_entry = models.BooleanField(
         _("double data entry"),
@@ -163,7 +174,12 @@ class PollingStation(models.Model):
     code = models.CharField(_("code"), max_length=32, validators=[CODE_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)
     name_ar = models.CharField(_("name in Arabic"), max_length=200, blank=True)
-    registered_voters = models.PositiveIntegerField(_("registered voters"))
+    registered_voters = models.PositiveIntegerField(
+        _("registered voters"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when unknown: turnout is then not shown for this station."),
+    )
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=9,
@@ -188,7 +204,8 @@ class PollingStation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["election", "code"], name="station_code_unique_in_election"),
             models.CheckConstraint(
-                condition=Q(registered_voters__gte=0), name="station_registered_voters_non_negative"
+                condition=Q(registered_voters__isnull=True) | Q(registered_voters__gte=0),
+                name="station_registered_voters_non_negative",
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
@@ -237,7 +254,105 @@ class Party(models.Model):
         return f"{self.name} ({self.abbreviation})"
 
 
+class ElectoralDistrict(models.Model):
+    """The area a contest is voted in: any set of polling stations and of districts (with everything inside them),
+    independent of the administrative tree, as NIST's GpUnit composes units. Congressional, legislative and school
+    districts cut across counties and across each other; each is one of these."""
+
+    election = models.ForeignKey(
+        Election, verbose_name=_("election"), on_delete=models.CASCADE, related_name="electoral_districts"
+    )
+    code = models.CharField(_("code"), max_length=64, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=200)
+    name_ar = models.CharField(_("name in Arabic"), max_length=200, blank=True)
+    districts = models.ManyToManyField(
+        District,
+        verbose_name=_("districts"),
+        blank=True,
+        related_name="electoral_districts",
+        help_text=_("Every polling station of these districts, and of the districts inside them, votes here."),
+    )
+    stations = models.ManyToManyField(
+        PollingStation,
+        verbose_name=_("polling stations"),
+        blank=True,
+        related_name="electoral_districts",
+        help_text=_("Polling stations that vote here besides those of the districts above."),
+    )
+
+    class Meta:
+        ordering = ["election", "code"]
+        verbose_name = _("electoral district")
+        verbose_name_plural = _("electoral districts")
+        constraints = [
+            models.UniqueConstraint(fields=["election", "code"], name="electoral_district_code_unique_in_election"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class VoteType(models.Model):
+    """A way votes were cast that the results report apart (election day, early, mail, provisional). When an
+    election has vote types, each tally sheet gives every candidate's votes per type; the total is their sum."""
+
+    class NistType(models.TextChoices):
+        ELECTION_DAY = "election-day", _("Election day")
+        EARLY = "early", _("Early voting")
+        ABSENTEE = "absentee", _("Absentee")
+        ABSENTEE_MAIL = "absentee-mail", _("Absentee by mail")
+        ABSENTEE_IN_PERSON = "absentee-in-person", _("Absentee in person")
+        PROVISIONAL = "provisional", pgettext_lazy("vote type", "Provisional")
+        UOCAVA = "uocava", _("Overseas and military (UOCAVA)")
+        OTHER = "other", _("Other")
+
+    election = models.ForeignKey(
+        Election, verbose_name=_("election"), on_delete=models.CASCADE, related_name="vote_types"
+    )
+    code = models.CharField(_("code"), max_length=32, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100)
+    name_ar = models.CharField(_("name in Arabic"), max_length=100, blank=True)
+    nist_type = models.CharField(
+        _("NIST count type"),
+        max_length=24,
+        choices=NistType.choices,
+        default=NistType.OTHER,
+        help_text=_("How the NIST results export names this type."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["election", "position", "code"]
+        verbose_name = _("vote type")
+        verbose_name_plural = _("vote types")
+        constraints = [
+            models.UniqueConstraint(fields=["election", "code"], name="vote_type_code_unique_in_election"),
+            models.CheckConstraint(
+                condition=Q(
+                    nist_type__in=[
+                        "election-day",
+                        "early",
+                        "absentee",
+                        "absentee-mail",
+                        "absentee-in-person",
+                        "provisional",
+                        "uocava",
+                        "other",
+                    ]
+                ),
+                name="vote_type_nist_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Contest(models.Model):
+    class Kind(models.TextChoices):
+        CANDIDATES = "candidates", _("Candidates")
+        MEASURE = "measure", _("Ballot measure")
+
     election = models.ForeignKey(
         Election, verbose_name=_("election"), on_delete=models.CASCADE, related_name="contests"
     )
@@ -252,6 +367,28 @@ class Contest(models.Model):
         on_delete=models.PROTECT,
         related_name="contests",
         help_text=_("Leave empty for a contest over the whole election."),
+    )
+    electoral_district = models.ForeignKey(
+        ElectoralDistrict,
+        verbose_name=_("electoral district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contests",
+        help_text=_("For a contest over a set of stations that is not one district; leave the district empty then."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CANDIDATES)
+    threshold = models.DecimalField(
+        _("threshold to pass"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_(
+            "Ballot measures only: the share of the votes “Yes” needs to pass, e.g. 0.5 for a majority, "
+            "0.6667 for two thirds. Leave empty for a simple majority."
+        ),
     )
     seats = models.PositiveSmallIntegerField(_("seats"), default=1, validators=[MinValueValidator(1)])
     max_choices = models.PositiveSmallIntegerField(
@@ -270,6 +407,15 @@ class Contest(models.Model):
             models.UniqueConstraint(fields=["election", "slug"], name="contest_slug_unique_in_election"),
             models.CheckConstraint(condition=Q(seats__gte=1), name="contest_seats_at_least_one"),
             models.CheckConstraint(condition=Q(max_choices__gte=1), name="contest_choices_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(district__isnull=True) | Q(electoral_district__isnull=True),
+                name="contest_one_area",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["candidates", "measure"]), name="contest_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(threshold__isnull=True) | (Q(kind="measure") & Q(threshold__gte=0, threshold__lte=1)),
+                name="contest_threshold_for_measures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -277,18 +423,31 @@ class Contest(models.Model):
 
     @property
     def scope_label(self) -> str:
+        if self.electoral_district_id:
+            return str(self.electoral_district)
         return str(self.district) if self.district_id else str(_("Whole election"))
+
+    @property
+    def is_measure(self) -> bool:
+        return self.kind == self.Kind.MEASURE
 
     def clean(self) -> None:
         district = self.district if self.district_id else None
         if district is not None and self.election_id and district.election_id != self.election_id:
             raise ValidationError({"district": _("The district must belong to the same election.")})
+        area = self.electoral_district if self.electoral_district_id else None
+        if area is not None and self.election_id and area.election_id != self.election_id:
+            raise ValidationError({"electoral_district": _("The electoral district must belong to the same election.")})
+        if district is not None and area is not None:
+            raise ValidationError(_("Choose a district or an electoral district, not both."))
+        if self.threshold is not None and self.kind != self.Kind.MEASURE:
+            raise ValidationError({"threshold": _("Only a ballot measure has a threshold.")})
 
 
 class Candidate(models.Model):
     contest = models.ForeignKey(Contest, verbose_name=_("contest"), on_delete=models.CASCADE, related_name="candidates")
     name_en = models.CharField(_("name in English"), max_length=200)
-    name_ar = models.CharField(_("name in Arabic"), max_length=200)
+    name_ar = models.CharField(_("name in Arabic"), max_length=200, blank=True)
     party = models.ForeignKey(
         Party,
         verbose_name=_("party"),
@@ -299,6 +458,13 @@ class Candidate(models.Model):
         help_text=_("Leave empty for an independent candidate."),
     )
     ballot_order = models.PositiveSmallIntegerField(_("ballot order"), validators=[MinValueValidator(1)])
+    is_write_in = models.BooleanField(
+        _("write-in"),
+        default=False,
+        help_text=_(
+            "Votes written in by voters rather than for a candidate on the ballot (one named or all together)."
+        ),
+    )
 
     class Meta:
         ordering = ["contest", "ballot_order"]

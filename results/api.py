@@ -21,7 +21,9 @@ from ninja import Router, Schema
 from pydantic import with_config
 from typing_extensions import TypedDict
 
-from results.nist import NistElectionReport, build_nist_report
+from elections.resources.cells import neutralise_formula
+from results.nist import build_nist_report
+from results.nist_types import NistElectionReport
 from results.selectors import get_public_snapshot, list_public_elections, snapshot_json
 from results.snapshot import EXACT, Snapshot, SnapshotContest, SnapshotStation, SnapshotStationResult
 from trust.errors import ErrorOut
@@ -29,8 +31,6 @@ from trust.errors import ErrorOut
 router = Router(tags=["results"])
 
 MAX_AGE = 2
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ElectionOut(Schema):
@@ -194,17 +194,18 @@ def get_station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 def safe_cell(value: object) -> object:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A cell a spreadsheet shows as text: text that would start a formula gets a leading apostrophe, by the same
+    rule as the election's own exports (``neutralise_formula``)."""
+    return neutralise_formula(value) if isinstance(value, str) else value
 
 
 def stations_csv(snapshot: Snapshot) -> str:
-    """Every reported station result, one row per station, contest and candidate."""
+    """Every reported station result, one row per station, contest and candidate. Where the election reports vote
+    types, a ``votes_<code>`` column per type follows, in the snapshot's order; their sum is ``votes``."""
     stations = {s["id"]: s for s in snapshot["stations"]}
     districts = {d["id"]: d for d in snapshot["districts"]}
     parties = {p["id"]: p for p in snapshot["parties"]}
+    type_columns = [f"votes_{t['code']}" for t in snapshot["vote_types"]]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -220,12 +221,18 @@ def stations_csv(snapshot: Snapshot) -> str:
             "candidate",
             "party",
             "votes",
+            # Added after the columns above, so that readers of the older layout keep working.
+            "undervotes",
+            "overvotes",
+            "write_in",
+            *type_columns,
         ]
     )
     for contest in snapshot["contests"]:
         for row in contest["stations"]:
             station = stations[row["station_id"]]
-            for candidate, votes in zip(contest["candidates"], row["votes"], strict=True):
+            splits = row["votes_by_type"] or [[0] * len(type_columns) for _ in contest["candidates"]]
+            for candidate, votes, split in zip(contest["candidates"], row["votes"], splits, strict=True):
                 party = parties.get(candidate["party_id"]) if candidate["party_id"] is not None else None
                 cells = [
                     station["code"],
@@ -239,6 +246,10 @@ def stations_csv(snapshot: Snapshot) -> str:
                     candidate["name"],
                     party["abbreviation"] if party else "",
                     votes,
+                    row["undervotes"],
+                    row["overvotes"],
+                    "yes" if candidate["is_write_in"] else "no",
+                    *split,
                 ]
                 writer.writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()

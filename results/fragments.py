@@ -6,7 +6,9 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from results.presentation import Lookup, contest_card, election_header, station_map
+from results.contest_views import contest_card
+from results.maps import station_map
+from results.presentation import Lookup, election_header
 from results.snapshot import Snapshot
 
 

@@ -79,6 +79,8 @@ def language_frame(snapshot: Snapshot, last: dict[str, Any]) -> tuple[dict[str, 
         "version": int(snapshot["version"]),
         "previous": int(last.get("version", 0)),
         "updated_at": snapshot["updated_at"],
+        # Viewers may keep the audit log's head each frame carries, as they may keep the snapshot's (docs/audit.md).
+        "audit_head": snapshot.get("audit_head"),
         "live": sorted(hashes),
         "parts": parts,
         "dots": dots,

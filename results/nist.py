@@ -1,178 +1,175 @@
-"""The snapshot in the NIST SP 1500-100 v2 (Election Results Common Data Format) JSON form.
+"""The snapshot in the NIST SP 1500-100 v2 (Election Results Common Data Format) JSON form, valid against NIST's own
+JSON schema (``results/tests/test_nist.py`` checks it), with the audit log's head as external identifiers.
 
-The types below declare the part of the format this report uses, for mypy and the OpenAPI document (keys such as
-``@type`` are not Python names, hence the functional form).
+Counts are given for the election and for each counted polling station (quarantined results are left out, as in the
+tallies): a ``total`` per candidate or choice and, when the election has vote types, one count per type.
 """
 
 from __future__ import annotations
 
-from typing import NotRequired
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
-from typing_extensions import TypedDict
-
-from results.snapshot import Snapshot, SnapshotCandidate, SnapshotContest
+from results.nist_types import (
+    NistBallotMeasureContest,
+    NistBallotMeasureSelection,
+    NistCandidate,
+    NistCandidateContest,
+    NistCandidateSelection,
+    NistElectionReport,
+    NistExternalIdentifier,
+    NistOtherCounts,
+    NistParty,
+    NistReportingUnit,
+    NistText,
+    NistVoteCounts,
+)
+from results.snapshot import (
+    Snapshot,
+    SnapshotAuditHead,
+    SnapshotCandidate,
+    SnapshotContest,
+    SnapshotParty,
+    SnapshotStationResult,
+    SnapshotTally,
+    SnapshotVoteType,
+)
 
 NS = "ElectionResults."
-
-NistLanguageString = TypedDict("NistLanguageString", {"@type": str, "Language": str, "Content": str})
-NistText = TypedDict("NistText", {"@type": str, "Text": list[NistLanguageString]})
-NistVoteCounts = TypedDict("NistVoteCounts", {"@type": str, "GpUnitId": str, "Count": int, "CountItemType": str})
-NistOtherCounts = TypedDict("NistOtherCounts", {"@type": str, "GpUnitId": str, "Undervotes": int, "Overvotes": int})
-NistReportingUnit = TypedDict(
-    "NistReportingUnit",
-    {
-        "@type": str,
-        "@id": str,
-        "Name": str,
-        "Type": str,
-        "OtherType": NotRequired[str],
-        "ComposingGpUnitIds": NotRequired[list[str]],
-        "NumberVotersRegistered": NotRequired[int],
-    },
-)
-NistParty = TypedDict("NistParty", {"@type": str, "@id": str, "Name": NistText, "Abbreviation": str, "Color": str})
-NistCandidate = TypedDict(
-    "NistCandidate", {"@type": str, "@id": str, "BallotName": NistText, "PartyId": NotRequired[str]}
-)
-NistCandidateSelection = TypedDict(
-    "NistCandidateSelection",
-    {"@type": str, "@id": str, "CandidateIds": list[str], "SequenceOrder": int, "VoteCounts": list[NistVoteCounts]},
-)
-NistCandidateContest = TypedDict(
-    "NistCandidateContest",
-    {
-        "@type": str,
-        "@id": str,
-        "Name": str,
-        "ElectionDistrictId": str,
-        "NumberElected": int,
-        "VotesAllowed": int,
-        "ContestSelection": list[NistCandidateSelection],
-        "OtherCounts": list[NistOtherCounts],
-    },
-)
-NistElection = TypedDict(
-    "NistElection",
-    {
-        "@type": str,
-        "@id": str,
-        "Name": NistText,
-        "StartDate": str,
-        "EndDate": str,
-        "Type": str,
-        "ElectionScopeId": str,
-        "Candidate": list[NistCandidate],
-        "Contest": list[NistCandidateContest],
-    },
-)
-NistElectionReport = TypedDict(
-    "NistElectionReport",
-    {
-        "@type": str,
-        "Format": str,
-        "GeneratedDate": str,
-        "Issuer": str,
-        "IssuerAbbreviation": str,
-        "SequenceStart": int,
-        "SequenceEnd": int,
-        "Status": str,
-        "VendorApplicationId": str,
-        "Party": list[NistParty],
-        "GpUnit": list[NistReportingUnit],
-        "Election": list[NistElection],
-    },
-)
+# The ExternalIdentifier ``OtherType`` of each part of the audit log's head, and its label.
+AUDIT_HEAD_IDENTIFIERS = {
+    "event_id": ("votetracker-audit-head-event-id", "Audit log head: last event id"),
+    "hash": ("votetracker-audit-head-hash", "Audit log head: its SHA-256 chain hash"),
+    "count": ("votetracker-audit-head-count", "Audit log head: events up to it"),
+}
 
 
-def _text(english: str, arabic: str) -> NistText:
-    strings: list[NistLanguageString] = [{"@type": NS + "LanguageString", "Language": "en", "Content": english}]
+def _text(english: str, arabic: str = "") -> NistText:
+    text: NistText = {"@type": NS + "InternationalizedText", "Text": []}
+    text["Text"].append({"@type": NS + "LanguageString", "Language": "en", "Content": english})
     if arabic:
-        strings.append({"@type": NS + "LanguageString", "Language": "ar", "Content": arabic})
-    return {"@type": NS + "InternationalizedText", "Text": strings}
+        text["Text"].append({"@type": NS + "LanguageString", "Language": "ar", "Content": arabic})
+    return text
 
 
-def _counts(unit: str, votes: int) -> NistVoteCounts:
-    return {"@type": NS + "VoteCounts", "GpUnitId": unit, "Count": votes, "CountItemType": "total"}
+def _generated_date(updated_at: str) -> str:
+    """The snapshot's time in whole seconds: the schema's date-time pattern allows no fraction."""
+    return dt.datetime.fromisoformat(updated_at).replace(microsecond=0).isoformat()
+
+
+def _counts(unit: str, total: int, by_type: list[int], vote_types: list[SnapshotVoteType]) -> list[NistVoteCounts]:
+    """A selection's votes in one reporting unit: the total, then per vote type when they were counted by type."""
+    counts: list[NistVoteCounts] = [{"@type": NS + "VoteCounts", "GpUnitId": unit, "Type": "total", "Count": total}]
+    if len(by_type) != len(vote_types):  # entered without vote types: the total alone
+        return counts
+    for vote_type, count in zip(vote_types, by_type, strict=True):
+        entry: NistVoteCounts = {
+            "@type": NS + "VoteCounts",
+            "GpUnitId": unit,
+            "Type": vote_type["nist_type"],
+            "Count": count,
+        }
+        if vote_type["nist_type"] == "other":
+            entry["OtherType"] = vote_type["code"]
+        counts.append(entry)
+    return counts
 
 
 def build_nist_report(snapshot: Snapshot) -> NistElectionReport:
-    """An ElectionReport with every reporting unit, party, candidate and contest, and vote counts for the election
-    and for each counted polling station (quarantined results are left out, as in the tallies)."""
+    """An ElectionReport with every reporting unit, party, candidate and contest, and the counts of the election and
+    of each counted polling station."""
     election = snapshot["election"]
     election_unit = f"gpu-election-{election['id']}"
-    official = election["results_visibility"] == "official"
-    return {
+    report: NistElectionReport = {
         "@type": NS + "ElectionReport",
         "Format": "precinct-level",
-        "GeneratedDate": snapshot["updated_at"],
+        "GeneratedDate": _generated_date(snapshot["updated_at"]),
         "Issuer": "VoteTracker",
         "IssuerAbbreviation": "VT",
         "SequenceStart": 1,
         "SequenceEnd": 1,
-        "Status": "certified" if official else "unofficial-partial",
+        "Status": "certified" if election["results_visibility"] == "official" else "unofficial-partial",
         "VendorApplicationId": f"VoteTracker results v{snapshot['version']}",
-        "Party": [
-            {
-                "@type": NS + "Party",
-                "@id": f"party-{p['id']}",
-                "Name": _text(p["name"], p["name_ar"]),
-                "Abbreviation": p["abbreviation"],
-                "Color": p["colour"].lstrip("#").lower(),
-            }
-            for p in snapshot["parties"]
-        ],
+        "Party": [_party(p) for p in snapshot["parties"]],
         "GpUnit": _reporting_units(snapshot, election_unit),
         "Election": [
             {
                 "@type": NS + "Election",
-                "@id": f"election-{election['id']}",
                 "Name": _text(election["name"], election["name_ar"]),
                 "StartDate": election["date"],
                 "EndDate": election["date"],
                 "Type": "general",
                 "ElectionScopeId": election_unit,
-                "Candidate": [_candidate(c) for contest in snapshot["contests"] for c in contest["candidates"]],
-                "Contest": [_candidate_contest(contest, election_unit) for contest in snapshot["contests"]],
+                "Candidate": [
+                    _candidate(c)
+                    for contest in snapshot["contests"]
+                    if contest["kind"] != "measure"
+                    for c in contest["candidates"]
+                ],
+                "Contest": [_contest(snapshot, contest, election_unit) for contest in snapshot["contests"]],
             }
         ],
+    }
+    head = snapshot.get("audit_head")
+    if head is not None:
+        report["ExternalIdentifier"] = _audit_head_identifiers(head)
+    return report
+
+
+def _party(party: SnapshotParty) -> NistParty:
+    entry: NistParty = {
+        "@type": NS + "Party",
+        "@id": f"party-{party['id']}",
+        "Name": _text(party["name"], party["name_ar"]),
+        "Color": party["colour"].lstrip("#").lower(),
+    }
+    if party["abbreviation"]:
+        entry["Abbreviation"] = _text(party["abbreviation"])
+    return entry
+
+
+def _unit(unit_id: str, name: NistText, kind: str, parts: list[str]) -> NistReportingUnit:
+    """A reporting unit of a kind the format does not name (``Type`` other), made of ``parts``."""
+    return {
+        "@type": NS + "ReportingUnit",
+        "@id": unit_id,
+        "Name": name,
+        "Type": "other",
+        "OtherType": kind,
+        "ComposingGpUnitIds": parts,
     }
 
 
 def _reporting_units(snapshot: Snapshot, election_unit: str) -> list[NistReportingUnit]:
-    """The election, each district (made of the districts and stations inside it) and each polling station."""
-    units: list[NistReportingUnit] = [
-        {
-            "@type": NS + "ReportingUnit",
-            "@id": election_unit,
-            "Name": snapshot["election"]["name"],
-            "Type": "other",
-            "OtherType": "election",
-            "ComposingGpUnitIds": [f"gpu-district-{d['id']}" for d in snapshot["districts"] if not d["parent_id"]],
-        }
-    ]
-    for district in snapshot["districts"]:
-        children = [f"gpu-district-{d['id']}" for d in snapshot["districts"] if d["parent_id"] == district["id"]]
-        children += [f"gpu-station-{s['id']}" for s in snapshot["stations"] if s["district_id"] == district["id"]]
-        units.append(
-            {
-                "@type": NS + "ReportingUnit",
-                "@id": f"gpu-district-{district['id']}",
-                "Name": district["name"],
-                "Type": "other",
-                "OtherType": "district",
-                "ComposingGpUnitIds": children,
-            }
-        )
+    """The election, each district (made of the districts and stations inside it), each electoral district (made of
+    the stations voting in it) and each polling station."""
+    election = snapshot["election"]
+    districts = snapshot["districts"]
+    top = [f"gpu-district-{d['id']}" for d in districts if not d["parent_id"]]
+    units = [_unit(election_unit, _text(election["name"], election["name_ar"]), "election", top)]
+    for district in districts:
+        parts = [f"gpu-district-{d['id']}" for d in districts if d["parent_id"] == district["id"]]
+        parts += [f"gpu-station-{s['id']}" for s in snapshot["stations"] if s["district_id"] == district["id"]]
+        name = _text(district["name"], district["name_ar"])
+        units.append(_unit(f"gpu-district-{district['id']}", name, "district", parts))
+    voting_in = {
+        c["electoral_district_id"]: c["station_ids"] for c in snapshot["contests"] if c["electoral_district_id"]
+    }
+    for area in snapshot["electoral_districts"]:
+        stations = [f"gpu-station-{pk}" for pk in voting_in.get(area["id"], [])]
+        name = _text(area["name"], area["name_ar"])
+        units.append(_unit(f"gpu-area-{area['id']}", name, "electoral-district", stations))
     for station in snapshot["stations"]:
-        units.append(
-            {
-                "@type": NS + "ReportingUnit",
-                "@id": f"gpu-station-{station['id']}",
-                "Name": station["name"],
-                "Type": "polling-place",
-                "NumberVotersRegistered": station["registered_voters"],
-            }
-        )
+        unit: NistReportingUnit = {
+            "@type": NS + "ReportingUnit",
+            "@id": f"gpu-station-{station['id']}",
+            "Name": _text(station["name"], station["name_ar"]),
+            "Type": "polling-place",
+        }
+        if station["registered_voters"] is not None:
+            unit["VotersRegistered"] = station["registered_voters"]
+        units.append(unit)
     return units
 
 
@@ -187,40 +184,121 @@ def _candidate(candidate: SnapshotCandidate) -> NistCandidate:
     return entry
 
 
-def _candidate_contest(contest: SnapshotContest, election_unit: str) -> NistCandidateContest:
-    """A contest with one selection per candidate, counted for the election and for each counted station."""
+def _selection_counts(
+    snapshot: Snapshot, contest: SnapshotContest, index: int, election_unit: str
+) -> list[NistVoteCounts]:
+    """One candidate's (or choice's) counts: for the election, then for each counted station."""
+    vote_types = snapshot["vote_types"]
+    total = contest["totals"]["candidates"][index]
+    counts = _counts(election_unit, total["votes"], total["by_type"], vote_types)
+    for row in contest["stations"]:
+        if not row["quarantined"]:
+            by_type = row["votes_by_type"][index] if row["votes_by_type"] else []
+            counts += _counts(f"gpu-station-{row['station_id']}", row["votes"][index], by_type, vote_types)
+    return counts
+
+
+def _other_counts(snapshot: Snapshot, unit: str, tally: SnapshotTally | SnapshotStationResult) -> NistOtherCounts:
+    """Undervotes and overvotes where the election counts them; otherwise its blank ballots stand for the undervotes
+    and its invalid ones for the overvotes, the nearest the format has."""
+    counted = snapshot["election"]["counts_undervotes_and_overvotes"]
+    return {
+        "@type": NS + "OtherCounts",
+        "GpUnitId": unit,
+        "Undervotes": tally["undervotes"] if counted else tally["blank"],
+        "Overvotes": tally["overvotes"] if counted else tally["invalid"],
+    }
+
+
+def _contest(
+    snapshot: Snapshot, contest: SnapshotContest, election_unit: str
+) -> NistCandidateContest | NistBallotMeasureContest:
+    """A candidate contest, or a ballot measure whose choices are its selections."""
+    if contest["electoral_district_id"]:
+        district = f"gpu-area-{contest['electoral_district_id']}"
+    elif contest["district_id"]:
+        district = f"gpu-district-{contest['district_id']}"
+    else:
+        district = election_unit
+    totals: SnapshotTally = contest["totals"]
+    other = [_other_counts(snapshot, election_unit, totals)]
+    other += [
+        _other_counts(snapshot, f"gpu-station-{row['station_id']}", row)
+        for row in contest["stations"]
+        if not row["quarantined"]
+    ]
+    if contest["kind"] == "measure":
+        choices: list[NistBallotMeasureSelection] = [
+            {
+                "@type": NS + "BallotMeasureSelection",
+                "@id": f"sel-{choice['id']}",
+                "Selection": _text(choice["name"], choice["name_ar"]),
+                "SequenceOrder": choice["ballot_order"],
+                "VoteCounts": _selection_counts(snapshot, contest, index, election_unit),
+            }
+            for index, choice in enumerate(contest["candidates"])
+        ]
+        return {
+            "@type": NS + "BallotMeasureContest",
+            "@id": f"contest-{contest['id']}",
+            "Name": contest["name"],
+            "ElectionDistrictId": district,
+            "SubUnitsReported": totals["stations_reporting"],
+            "TotalSubUnits": totals["stations_total"],
+            "ContestSelection": choices,
+            "OtherCounts": other,
+        }
     selections: list[NistCandidateSelection] = []
     for index, candidate in enumerate(contest["candidates"]):
-        counts = [_counts(election_unit, contest["totals"]["candidates"][index]["votes"])]
-        counts += [
-            _counts(f"gpu-station-{row['station_id']}", row["votes"][index])
-            for row in contest["stations"]
-            if not row["quarantined"]
-        ]
-        selections.append(
-            {
-                "@type": NS + "CandidateSelection",
-                "@id": f"sel-{candidate['id']}",
-                "CandidateIds": [f"cand-{candidate['id']}"],
-                "SequenceOrder": candidate["ballot_order"],
-                "VoteCounts": counts,
-            }
-        )
-    totals = contest["totals"]
+        selection: NistCandidateSelection = {
+            "@type": NS + "CandidateSelection",
+            "@id": f"sel-{candidate['id']}",
+            "CandidateIds": [f"cand-{candidate['id']}"],
+            "SequenceOrder": candidate["ballot_order"],
+            "VoteCounts": _selection_counts(snapshot, contest, index, election_unit),
+        }
+        if candidate["is_write_in"]:
+            selection["IsWriteIn"] = True
+        selections.append(selection)
     return {
         "@type": NS + "CandidateContest",
         "@id": f"contest-{contest['id']}",
         "Name": contest["name"],
-        "ElectionDistrictId": f"gpu-district-{contest['district_id']}" if contest["district_id"] else election_unit,
+        "ElectionDistrictId": district,
         "NumberElected": contest["seats"],
         "VotesAllowed": contest["max_choices"],
+        "SubUnitsReported": totals["stations_reporting"],
+        "TotalSubUnits": totals["stations_total"],
         "ContestSelection": selections,
-        "OtherCounts": [
-            {
-                "@type": NS + "OtherCounts",
-                "GpUnitId": election_unit,
-                "Undervotes": totals["blank"],
-                "Overvotes": totals["invalid"],
-            }
-        ],
+        "OtherCounts": other,
     }
+
+
+def _audit_head_identifiers(head: SnapshotAuditHead) -> list[NistExternalIdentifier]:
+    """The audit log's head as the report's external identifiers (type ``other``), which keeps the report valid."""
+    values = {"event_id": str(head["event_id"]), "hash": head["hash"], "count": str(head["count"])}
+    return [
+        {"@type": NS + "ExternalIdentifier", "Type": "other", "OtherType": kind, "Label": label, "Value": values[key]}
+        for key, (kind, label) in AUDIT_HEAD_IDENTIFIERS.items()
+    ]
+
+
+def read_audit_head(document: Mapping[str, Any]) -> SnapshotAuditHead | None:
+    """The audit head a downloaded snapshot (or live frame) carries in ``audit_head``, or a NIST export in its external
+    identifiers; None when it carries none, or a malformed one."""
+    found: Any = document.get("audit_head")
+    if not isinstance(found, Mapping):
+        identifiers = document.get("ExternalIdentifier")
+        by_kind = {
+            item.get("OtherType"): item.get("Value")
+            for item in (identifiers if isinstance(identifiers, list) else [])
+            if isinstance(item, Mapping)
+        }
+        found = {key: by_kind.get(kind) for key, (kind, _label) in AUDIT_HEAD_IDENTIFIERS.items()}
+    try:
+        event_id, count, chain_hash = int(found["event_id"]), int(found["count"]), found["hash"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(chain_hash, str) or not chain_hash:
+        return None
+    return {"event_id": event_id, "hash": chain_hash, "count": count}

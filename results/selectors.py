@@ -9,7 +9,15 @@ from django.core.validators import slug_re
 from django.db.models import QuerySet
 
 from elections.models import Election
-from results.services import changed_key, is_stale, rebuild_snapshot, refresh_tallies, snapshot_key, version_key
+from results.services import (
+    changed_key,
+    is_stale,
+    rebuild_snapshot,
+    recount_and_send,
+    refresh_tallies,
+    snapshot_key,
+    version_key,
+)
 from results.snapshot import Snapshot
 
 
@@ -80,7 +88,21 @@ def get_public_snapshot(*, slug: str) -> Snapshot | None:
             return None
         snapshot = rebuild_snapshot(election=election)
     if snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
+        return _published_since(slug)
+    return snapshot
+
+
+def _published_since(slug: str) -> Snapshot | None:
+    """The results of an election whose cached snapshot still says hidden, when the database says they were just
+    published: the recount after publication may not have run yet, and the elections list already shows them."""
+    election = Election.objects.filter(slug=slug).exclude(results_visibility=Election.Visibility.HIDDEN).first()
+    if election is None:
         return None
+    recount_and_send(election_id=election.pk)
+    snapshot: Snapshot | None = cache.get(snapshot_key(slug))
+    if snapshot is None or snapshot["election"]["results_visibility"] == Election.Visibility.HIDDEN:
+        return rebuild_snapshot(election=election)
+    _remember(slug, snapshot)
     return snapshot
 
 

@@ -42,6 +42,8 @@ class SnapshotElection(TypedDict):
     status: Annotated[str, Field(description="draft, open, closed or certified")]
     results_visibility: Annotated[str, Field(description="provisional or official (hidden results are not served)")]
     counting_method: Annotated[str, Field(description="tally_sheets, ballots or both")]
+    counts_blank_and_invalid: Annotated[bool, Field(description="sheets count blank and invalid ballots")]
+    counts_undervotes_and_overvotes: Annotated[bool, Field(description="sheets count undervotes and overvotes")]
 
 
 @with_config(EXACT)
@@ -50,7 +52,7 @@ class SnapshotTotals(TypedDict):
 
     stations_total: int
     stations_reporting: int
-    registered_voters: int
+    registered_voters: Annotated[int, Field(description="of the stations whose registered voters are known")]
     turnout_voters: int
     turnout_stations: int
     turnout: Turnout
@@ -63,6 +65,27 @@ class SnapshotParty(TypedDict):
     name_ar: str
     abbreviation: str
     colour: Annotated[str, Field(description="#RRGGBB")]
+
+
+@with_config(EXACT)
+class SnapshotVoteType(TypedDict):
+    """A way votes were cast that the results report apart; ``by_type`` lists follow this order."""
+
+    id: int
+    code: str
+    name: str
+    name_ar: str
+    nist_type: Annotated[str, Field(description="election-day, early, absentee, provisional, … or other")]
+
+
+@with_config(EXACT)
+class SnapshotElectoralDistrict(TypedDict):
+    """The area of a contest that is a set of stations rather than one district (``station_ids`` on the contest)."""
+
+    id: int
+    code: str
+    name: str
+    name_ar: str
 
 
 @with_config(EXACT)
@@ -85,7 +108,7 @@ class SnapshotStation(TypedDict):
     name: str
     name_ar: str
     district_id: int
-    registered_voters: int
+    registered_voters: Annotated[int | None, Field(description="None when unknown")]
     latitude: float | None
     longitude: float | None
     turnout_voters: int | None
@@ -99,6 +122,7 @@ class SnapshotCandidate(TypedDict):
     name_ar: str
     party_id: int | None
     ballot_order: int
+    is_write_in: bool
 
 
 @with_config(EXACT)
@@ -109,6 +133,7 @@ class SnapshotCandidateTally(TypedDict):
     votes: int
     share: Share
     leading: bool
+    by_type: Annotated[list[int], Field(description="votes per vote type, in the snapshot's vote_types order")]
 
 
 @with_config(EXACT)
@@ -119,8 +144,10 @@ class SnapshotTally(TypedDict):
     valid_votes: int
     blank: int
     invalid: int
+    undervotes: int
+    overvotes: int
     ballots_cast: int
-    registered_voters: Annotated[int, Field(description="of the stations reporting")]
+    registered_voters: Annotated[int, Field(description="of the stations reporting whose registered voters are known")]
     turnout: Turnout
     stations_reporting: int
     stations_total: int
@@ -141,7 +168,12 @@ class SnapshotStationResult(TypedDict):
     ballots_cast: int
     blank: int
     invalid: int
+    undervotes: int
+    overvotes: int
     votes: Annotated[list[int], Field(description="per candidate, in ballot order")]
+    votes_by_type: Annotated[
+        list[list[int]], Field(description="per candidate, votes per vote type; empty without vote types")
+    ]
     leading: Annotated[list[int], Field(description="ids of the candidates leading for the contest's seats")]
     source: Annotated[str, Field(description="tally_sheet, ballots or ballots_and_tally_sheet")]
     sheet_version: int | None
@@ -151,13 +183,20 @@ class SnapshotStationResult(TypedDict):
 
 @with_config(EXACT)
 class SnapshotContest(TypedDict):
-    """A race: over the whole election (``district_id`` None) or one district and the districts inside it."""
+    """A race over the whole election, one district and the districts inside it (``district_id``), or an electoral
+    district (``electoral_district_id``); ``station_ids`` are the stations voting on it either way. A ballot measure
+    (``kind`` "measure") has its choices as candidates, "Yes" first, and ``passes`` tells the outcome so far."""
 
     id: int
     slug: str
     name: str
     name_ar: str
+    kind: Annotated[str, Field(description="candidates or measure")]
+    threshold: Annotated[float | None, Field(description="share of the votes Yes needs; None: more than half")]
+    passes: Annotated[bool | None, Field(description="measures: whether Yes passes on the votes so far")]
     district_id: int | None
+    electoral_district_id: int | None
+    station_ids: list[int]
     seats: int
     max_choices: int
     candidates: list[SnapshotCandidate]
@@ -165,6 +204,17 @@ class SnapshotContest(TypedDict):
     districts: list[SnapshotDistrictTally]
     stations: Annotated[list[SnapshotStationResult], Field(description="every station that reported")]
     quarantined: Annotated[list[int], Field(description="ids of the stations whose result is quarantined")]
+
+
+@with_config(EXACT)
+class SnapshotAuditHead(TypedDict):
+    """The audit log's head when the snapshot was counted, for outsiders to keep and check against the signed
+    checkpoints (``docs/audit.md``). Read with each recount, never on its own: an audit event does not make a new
+    version, and a snapshot rebuilt at the same version may carry a later head."""
+
+    event_id: Annotated[int, Field(description="the last event's id; 0 while the log is empty")]
+    hash: Annotated[str, Field(description="its SHA-256 chain hash, hexadecimal")]
+    count: Annotated[int, Field(description="how many events lead up to it, itself included")]
 
 
 @with_config(EXACT)
@@ -176,9 +226,12 @@ class Snapshot(TypedDict):
     version: int
     updated_at: IsoDateTime
     counted_at: NotRequired[Annotated[float, Field(description="when the recount started, in Unix seconds")]]
+    audit_head: NotRequired[SnapshotAuditHead]
     election: SnapshotElection
     totals: SnapshotTotals
     parties: list[SnapshotParty]
+    vote_types: list[SnapshotVoteType]
+    electoral_districts: list[SnapshotElectoralDistrict]
     districts: list[SnapshotDistrict]
     stations: list[SnapshotStation]
     contests: list[SnapshotContest]

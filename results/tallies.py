@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from django.utils import timezone
 
 from ballots.selectors import StationResult, StationTurnout, list_station_results, list_turnout
-from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+from elections.models import Candidate, Contest, District, Election, ElectoralDistrict, Party, PollingStation, VoteType
+from elections.selectors import list_contest_station_ids
 from results.snapshot import (
     Snapshot,
     SnapshotContest,
@@ -31,12 +32,15 @@ SNAPSHOT_SCHEMA = 1
 
 
 class _Places(NamedTuple):
-    """An election's districts and stations, each station's districts (innermost first) and registered voters."""
+    """An election's districts and stations, each station's districts (innermost first), registered voters (None
+    where unknown), the vote type ids in order, and each contest's stations."""
 
     districts: list[District]
     stations: list[PollingStation]
     station_chain: dict[int, list[int]]
-    registered: dict[int, int]
+    registered: dict[int, int | None]
+    vote_type_ids: list[int]
+    contest_stations: dict[int, set[int]]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -72,44 +76,75 @@ def _tally(
     seats: int,
     results: Iterable[StationResult],
     stations_total: int,
-    registered: dict[int, int],
+    places: _Places,
 ) -> SnapshotTally:
+    registered, type_ids = places.registered, places.vote_type_ids
     votes = [0] * len(candidate_ids)
-    blank = invalid = cast = reporting = registered_reporting = 0
+    by_type = [[0] * len(type_ids) for _ in candidate_ids]
+    blank = invalid = undervotes = overvotes = cast = reporting = 0
+    # Turnout only over the stations whose registered voters are known: an unknown figure is never guessed.
+    registered_known = cast_where_known = 0
     for result in results:
         reporting += 1
-        registered_reporting += registered[result.station_id]
+        station_registered = registered[result.station_id]
+        if station_registered is not None:
+            registered_known += station_registered
+            cast_where_known += result.ballots_cast
         cast += result.ballots_cast
         blank += result.blank
         invalid += result.invalid
+        undervotes += result.undervotes
+        overvotes += result.overvotes
         for index, candidate_id in enumerate(candidate_ids):
             votes[index] += result.votes.get(candidate_id, 0)
+            per_type = result.by_type.get(candidate_id)
+            if per_type:
+                for position, type_id in enumerate(type_ids):
+                    by_type[index][position] += per_type.get(type_id, 0)
     valid_votes = sum(votes)
     leading = set(_leading(candidate_ids, votes, seats))
     return {
         "candidates": [
-            {"id": candidate_id, "votes": n, "share": _ratio(n, valid_votes), "leading": candidate_id in leading}
-            for candidate_id, n in zip(candidate_ids, votes, strict=True)
+            {
+                "id": candidate_id,
+                "votes": n,
+                "share": _ratio(n, valid_votes),
+                "leading": candidate_id in leading,
+                "by_type": split,
+            }
+            for candidate_id, n, split in zip(candidate_ids, votes, by_type, strict=True)
         ],
         "valid_votes": valid_votes,
         "blank": blank,
         "invalid": invalid,
+        "undervotes": undervotes,
+        "overvotes": overvotes,
         "ballots_cast": cast,
-        "registered_voters": registered_reporting,
-        "turnout": _ratio(cast, registered_reporting),
+        "registered_voters": registered_known,
+        "turnout": _ratio(cast_where_known, registered_known),
         "stations_reporting": reporting,
         "stations_total": stations_total,
     }
 
 
-def _station_row(result: StationResult, candidate_ids: list[int], seats: int) -> SnapshotStationResult:
+def _station_row(
+    result: StationResult, candidate_ids: list[int], seats: int, type_ids: list[int]
+) -> SnapshotStationResult:
     votes = [result.votes.get(candidate_id, 0) for candidate_id in candidate_ids]
+    by_type = (
+        [[result.by_type.get(cid, {}).get(type_id, 0) for type_id in type_ids] for cid in candidate_ids]
+        if result.by_type
+        else []
+    )
     return {
         "station_id": result.station_id,
         "ballots_cast": result.ballots_cast,
         "blank": result.blank,
         "invalid": result.invalid,
+        "undervotes": result.undervotes,
+        "overvotes": result.overvotes,
         "votes": votes,
+        "votes_by_type": by_type,
         "leading": _leading(candidate_ids, votes, seats),
         "source": result.source,
         "sheet_version": result.sheet_version,
@@ -127,13 +162,18 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
     candidates: dict[int, list[Candidate]] = defaultdict(list)
     for candidate in Candidate.objects.filter(contest__election=election).order_by("contest_id", "ballot_order"):
         candidates[candidate.contest_id].append(candidate)
+    vote_types = list(VoteType.objects.filter(election=election).order_by("position", "code"))
+    areas = list(ElectoralDistrict.objects.filter(election=election).order_by("code"))
     results = list_station_results(election=election)
     turnout = list_turnout(election=election)
 
     chains = _district_chains(districts)
     station_chain = {s.pk: chains.get(s.district_id, [s.district_id]) for s in stations}
     registered = {s.pk: s.registered_voters for s in stations}
-    places = _Places(districts, stations, station_chain, registered)
+    contest_stations = list_contest_station_ids(
+        election_id=election.pk, districts=districts, stations=stations, contests=contests
+    )
+    places = _Places(districts, stations, station_chain, registered, [t.pk for t in vote_types], contest_stations)
     by_contest: dict[int, list[StationResult]] = defaultdict(list)
     for result in results:
         by_contest[result.contest_id].append(result)
@@ -151,6 +191,11 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
             {"id": p.pk, "name": p.name, "name_ar": p.name_ar, "abbreviation": p.abbreviation, "colour": p.colour}
             for p in parties
         ],
+        "vote_types": [
+            {"id": t.pk, "code": t.code, "name": t.name, "name_ar": t.name_ar, "nist_type": t.nist_type}
+            for t in vote_types
+        ],
+        "electoral_districts": [{"id": a.pk, "code": a.code, "name": a.name, "name_ar": a.name_ar} for a in areas],
         "districts": [
             {"id": d.pk, "code": d.code, "name": d.name, "name_ar": d.name_ar, "parent_id": d.parent_id}
             for d in districts
@@ -166,19 +211,23 @@ def _contest_row(
     """One contest of the snapshot: its candidates, its tallies overall and per district, and its station rows
     (``results`` are the contest's station results, from every station of the election)."""
     candidate_ids = [c.pk for c in candidates]
-    station_chain = places.station_chain
-    in_scope = [
-        s.pk for s in places.stations if contest.district_id is None or contest.district_id in station_chain[s.pk]
-    ]
-    scope = set(in_scope)
+    scope = places.contest_stations.get(contest.pk, set())
+    in_scope = [s.pk for s in places.stations if s.pk in scope]
     reported = [r for r in results if r.station_id in scope]
     counted = [r for r in reported if not r.quarantined]
+    totals = _tally(candidate_ids, contest.seats, counted, len(in_scope), places)
+    threshold = float(contest.threshold) if contest.threshold is not None else None
     return {
         "id": contest.pk,
         "slug": contest.slug,
         "name": contest.name,
         "name_ar": contest.name_ar,
+        "kind": contest.kind,
+        "threshold": threshold,
+        "passes": _measure_passes(totals, threshold) if contest.is_measure else None,
         "district_id": contest.district_id,
+        "electoral_district_id": contest.electoral_district_id,
+        "station_ids": in_scope,
         "seats": contest.seats,
         "max_choices": contest.max_choices,
         "candidates": [
@@ -188,12 +237,13 @@ def _contest_row(
                 "name_ar": c.name_ar,
                 "party_id": c.party_id,
                 "ballot_order": c.ballot_order,
+                "is_write_in": c.is_write_in,
             }
             for c in candidates
         ],
-        "totals": _tally(candidate_ids, contest.seats, counted, len(in_scope), places.registered),
+        "totals": totals,
         "districts": _district_tallies(candidate_ids, contest.seats, in_scope, counted, places),
-        "stations": [_station_row(r, candidate_ids, contest.seats) for r in reported],
+        "stations": [_station_row(r, candidate_ids, contest.seats, places.vote_type_ids) for r in reported],
         "quarantined": [r.station_id for r in reported if r.quarantined],
     }
 
@@ -202,7 +252,7 @@ def _district_tallies(
     candidate_ids: list[int], seats: int, in_scope: list[int], counted: list[StationResult], places: _Places
 ) -> list[SnapshotDistrictTally]:
     """A contest's tally in each district that holds stations of its scope, rolled up through the parents."""
-    station_chain, registered = places.station_chain, places.registered
+    station_chain = places.station_chain
     members: dict[int, int] = defaultdict(int)
     for pk in in_scope:
         for district_id in station_chain[pk]:
@@ -214,7 +264,7 @@ def _district_tallies(
     return [
         {
             "district_id": district.pk,
-            **_tally(candidate_ids, seats, counted_in[district.pk], members[district.pk], registered),
+            **_tally(candidate_ids, seats, counted_in[district.pk], members[district.pk], places),
         }
         for district in places.districts
         if members[district.pk]
@@ -232,7 +282,19 @@ def _election_row(election: Election) -> SnapshotElection:
         "status": election.status,
         "results_visibility": election.results_visibility,
         "counting_method": election.counting_method,
+        "counts_blank_and_invalid": election.counts_blank_and_invalid,
+        "counts_undervotes_and_overvotes": election.counts_undervotes_and_overvotes,
     }
+
+
+def _measure_passes(totals: SnapshotTally, threshold: float | None) -> bool | None:
+    """Whether a measure's first choice ("Yes") passes: at least ``threshold`` of the votes for its choices, or more
+    than half when there is none. None before any vote."""
+    choices = totals["candidates"]
+    if not choices or not totals["valid_votes"]:
+        return None
+    share = choices[0]["votes"] / totals["valid_votes"]
+    return share >= threshold if threshold is not None else share > 0.5
 
 
 def _election_totals(
@@ -240,19 +302,22 @@ def _election_totals(
     stations: list[PollingStation],
     results: list[StationResult],
     turnout: Mapping[int, StationTurnout],
-    registered: dict[int, int],
+    registered: dict[int, int | None],
 ) -> SnapshotTotals:
-    """How many stations there are and report results, and the turnout the stations have reported so far."""
+    """How many stations there are and report results, and the turnout the stations have reported so far (over the
+    stations whose registered voters are known)."""
+    known = {pk for pk, n in registered.items() if n is not None}
     turnout_voters = sum(t.voters for t in turnout.values())
-    turnout_registered = sum(registered[pk] for pk in turnout if pk in registered)
+    turnout_known = sum(t.voters for pk, t in turnout.items() if pk in known)
+    turnout_registered = sum(registered[pk] or 0 for pk in turnout if pk in known)
     reporting = {r.station_id for r in results if not r.quarantined}
     return {
         "stations_total": len(stations),
         "stations_reporting": len(reporting),
-        "registered_voters": sum(registered.values()),
+        "registered_voters": sum(registered[pk] or 0 for pk in known),
         "turnout_voters": turnout_voters,
         "turnout_stations": len(turnout),
-        "turnout": _ratio(turnout_voters, turnout_registered),
+        "turnout": _ratio(turnout_known, turnout_registered),
     }
 
 
@@ -276,14 +341,15 @@ def _station_rows(stations: list[PollingStation], *, turnout: Mapping[int, Stati
 
 def compare_snapshots(expected: Mapping[str, Any], served: Mapping[str, Any]) -> list[str]:
     """Every place where ``served`` differs from ``expected``, as ``path: expected != served``; build details
-    (version and time) are left out because they differ between two builds of the same data. Either may be a
-    snapshot or what was read back from its JSON."""
+    (version, time and the audit head) are left out because they differ between two builds of the same data. Either
+    may be a snapshot or what was read back from its JSON."""
     differences: list[str] = []
 
     def walk(path: str, a: Any, b: Any) -> None:
         if isinstance(a, dict) and isinstance(b, dict):
             for key in sorted(set(a) | set(b), key=str):
-                if path == "" and key in {"version", "updated_at", "counted_at"}:
+                # Build details, and the audit log's head, which a count publishes as it finds it.
+                if path == "" and key in {"version", "updated_at", "counted_at", "audit_head"}:
                     continue
                 walk(f"{path}.{key}" if path else str(key), a.get(key), b.get(key))
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):

@@ -16,19 +16,10 @@ from django.utils.functional import SimpleLazyObject
 from ballots.models import TallySheet
 from ballots.selectors import list_sheet_history
 from elections.models import Contest, PollingStation
+from results.contest_views import candidate_headers, contest_card, district_rows, station_rows, tally_view
 from results.fragments import overview_context
-from results.presentation import (
-    Lookup,
-    candidate_headers,
-    contest_card,
-    district_rows,
-    election_header,
-    is_inside,
-    local_name,
-    station_map,
-    station_rows,
-    tally_view,
-)
+from results.maps import station_map
+from results.presentation import Lookup, election_header, local_name
 from results.selectors import get_public_snapshot
 from results.snapshot import Snapshot, SnapshotStationResult, SnapshotTally
 
@@ -144,25 +135,14 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
     def build() -> dict[str, Any]:
         station_obj = PollingStation(pk=found["id"], election_id=snapshot["election"]["id"])
-        status_labels = dict(TallySheet.Status.choices)
+        counts_under_over = snapshot["election"]["counts_undervotes_and_overvotes"]
         contests = []
         for item in snapshot["contests"]:
             row = next((r for r in item["stations"] if r["station_id"] == found["id"]), None)
-            if item["district_id"] is not None and not is_inside(lookup, found["district_id"], item["district_id"]):
+            if found["id"] not in item["station_ids"]:
                 continue
             candidate_ids = [c["id"] for c in item["candidates"]]
-            history = [
-                {
-                    "version": v.version,
-                    "entered_at": v.entered_at,
-                    "status_label": status_labels.get(v.status, v.status),
-                    "ballots_cast": v.numbers.ballots_cast,
-                    "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
-                    "reason": v.reason,
-                    "quarantine_reason": v.quarantine_reason,
-                }
-                for v in list_sheet_history(station=station_obj, contest=Contest(pk=item["id"]))
-            ]
+            history = _sheet_history(station_obj, item["id"], candidate_ids)
             tally = None
             if row is not None:
                 tally = tally_view(lookup, item, _station_tally(row, candidate_ids), single_station=True)
@@ -173,6 +153,7 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
                     "row": row,
                     "tally": tally,
                     "history": history,
+                    "show_under_over": counts_under_over or any(v["undervotes"] or v["overvotes"] for v in history),
                     "headers": candidate_headers(item),
                 }
             )
@@ -194,18 +175,47 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     return _page(request, "results/station.html", snapshot, build, keys, page_title=title)
 
 
+def _sheet_history(station: PollingStation, contest_id: int, candidate_ids: list[int]) -> list[dict[str, Any]]:
+    """Every version of the station's sheet for a contest, as the public may read it."""
+    status_labels = dict(TallySheet.Status.choices)
+    return [
+        {
+            "version": v.version,
+            "entered_at": v.entered_at,
+            "status_label": status_labels.get(v.status, v.status),
+            "ballots_cast": v.numbers.ballots_cast,
+            "undervotes": v.numbers.undervotes,
+            "overvotes": v.numbers.overvotes,
+            "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
+            "reason": v.reason,
+            "quarantine_reason": v.quarantine_reason,
+        }
+        for v in list_sheet_history(station=station, contest=Contest(pk=contest_id))
+    ]
+
+
 def _station_tally(row: SnapshotStationResult, candidate_ids: list[int]) -> SnapshotTally:
     """One station's numbers in the shape of a tally, so the same bars and table show them."""
     valid = sum(row["votes"])
     leading = set(row["leading"])
     return {
         "candidates": [
-            {"id": cid, "votes": n, "share": (n / valid if valid else None), "leading": cid in leading}
-            for cid, n in zip(candidate_ids, row["votes"], strict=True)
+            {
+                "id": cid,
+                "votes": n,
+                "share": (n / valid if valid else None),
+                "leading": cid in leading,
+                "by_type": split,
+            }
+            for cid, n, split in zip(
+                candidate_ids, row["votes"], row["votes_by_type"] or [[] for _ in candidate_ids], strict=True
+            )
         ],
         "valid_votes": valid,
         "blank": row["blank"],
         "invalid": row["invalid"],
+        "undervotes": row["undervotes"],
+        "overvotes": row["overvotes"],
         "ballots_cast": row["ballots_cast"],
         "registered_voters": 0,
         "turnout": None,

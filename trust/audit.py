@@ -14,15 +14,18 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
+from trust.authentication import describe_authentication
 from trust.models import AuditEvent
+from trust.rows import WrittenRows, digest_rows, noting_written_rows, row_key, rows_digest_value
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
 AUDIT_CHAIN_LOCK_ID = 0x766F7465
 # The statement-level trigger of trust migration 0003 that refuses TRUNCATE of the audit log on PostgreSQL.
 AUDIT_TRUNCATE_TRIGGER = "ballots_auditevent_no_truncate"
-# Events of the innermost ``appended_at_end`` block, written when it ends; None outside one.
-_pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_pending", default=None)
+# Events of the innermost ``appended_at_end`` block, written when it ends, with the key of the entry row each is
+# about (``trust.rows``); None outside one.
+_pending: ContextVar[list[tuple[AuditEvent, str | None]] | None] = ContextVar("audit_pending", default=None)
 
 
 def to_json_value(value: Any) -> Any:
@@ -45,6 +48,11 @@ def _canonical_payload(event: AuditEvent) -> bytes:
         "after": event.after,
         "idempotency_key": event.idempotency_key,
     }
+    # Only when present: events written before these fields existed must hash as they did.
+    if event.rows_digest is not None:
+        payload["rows_digest"] = event.rows_digest
+    if event.authentication is not None:
+        payload["authentication"] = event.authentication
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
@@ -55,17 +63,18 @@ def compute_event_hash(event: AuditEvent) -> str:
 def _append(event: AuditEvent) -> None:
     """Chain ``event`` to the last one and insert it; the chain stays one line under concurrent writers.
 
-    On PostgreSQL one call of ``ballots_auditevent_append`` (migration 0007) takes the chain's lock, reads the last
-    hash, hashes and inserts: one round trip, so writers wait for each other as briefly as possible. The lock is held
-    until commit, so ids follow commit order. SQLite transactions start IMMEDIATE (see settings), which already
-    serialises writers.
+    On PostgreSQL one call of ``ballots_auditevent_append`` (trust migration 0004) takes the chain's lock, reads the
+    last hash, hashes and inserts: one round trip, so writers wait for each other as briefly as possible. The lock is
+    held until commit, so ids follow commit order. The function runs as the table's owner, so an application role
+    that may not write the table itself still appends through it (``trust.database_roles``). SQLite transactions
+    start IMMEDIATE (see settings), which already serialises writers.
     """
     if connection.vendor == "postgresql":
         payload = _canonical_payload(event)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT event_id, event_prev_hash, event_hash FROM ballots_auditevent_append("
-                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)",
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s)",
                 [
                     event.at,
                     event.actor_id,
@@ -76,9 +85,11 @@ def _append(event: AuditEvent) -> None:
                     event.object_id,
                     event.object_repr,
                     event.election_id,
-                    None if event.before is None else json.dumps(event.before),
-                    None if event.after is None else json.dumps(event.after),
+                    _json_or_none(event.before),
+                    _json_or_none(event.after),
                     event.idempotency_key,
+                    _json_or_none(event.rows_digest),
+                    _json_or_none(event.authentication),
                     payload,
                 ],
             )
@@ -91,18 +102,38 @@ def _append(event: AuditEvent) -> None:
     event.save(force_insert=True)
 
 
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _digest_held_rows(held: list[tuple[AuditEvent, str | None]], rows: WrittenRows) -> None:
+    """Give each held event the digest of its row as the block leaves it. Rows the block saved that are no event's
+    object (a version superseded by a new one) go with the first event: that is the write that changed them."""
+    own = {key for _event, key in held if key is not None}
+    digests = digest_rows(own | rows.written)
+    for index, (event, key) in enumerate(held):
+        keys = {key} if key is not None else set()
+        if index == 0:
+            keys |= rows.written - own
+        event.rows_digest = rows_digest_value(keys, digests, rows.created)
+
+
 @contextmanager
 def appended_at_end() -> Iterator[None]:
     """Hold back the events recorded inside this block and append them when it ends without an error, so that the
     chain's lock is taken at the end of the transaction and held only until its commit. Use it as the last thing
-    inside the transaction's ``atomic`` block; an error discards the held events with the rest of the block."""
-    held: list[AuditEvent] = []
+    inside the transaction's ``atomic`` block; an error discards the held events with the rest of the block. Each
+    event carries the digest of the entry rows it wrote, read when the block ends, before the lock is taken."""
+    held: list[tuple[AuditEvent, str | None]] = []
     token = _pending.set(held)
     try:
-        yield
+        with noting_written_rows() as rows:
+            yield
     finally:
         _pending.reset(token)
-    for event in held:
+    if held:
+        _digest_held_rows(held, rows)
+    for event, _key in held:
         _append(event)
 
 
@@ -117,7 +148,10 @@ def record_audit_event(
     idempotency_key: str = "",
     election_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit log. Must run inside the transaction that makes the change."""
+    """Append one event to the audit log. Must run inside the transaction that makes the change.
+
+    The event also records how ``actor`` signed in for the current request (``trust.authentication``) and, when
+    ``obj`` is an entry row (``trust.rows``), the digest of that row and its child rows."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_audit_event must be called inside the transaction that makes the change")
     user = actor if isinstance(actor, User) else None
@@ -134,12 +168,16 @@ def record_audit_event(
         before=to_json_value(before) if before is not None else None,
         after=to_json_value(after) if after is not None else None,
         idempotency_key=idempotency_key,
+        authentication=describe_authentication(user),
     )
+    key = row_key(obj)
     held = _pending.get()
     if held is not None:
-        held.append(event)
-    else:
-        _append(event)
+        held.append((event, key))
+        return event
+    if key is not None:
+        event.rows_digest = rows_digest_value({key}, digest_rows([key]), set())
+    _append(event)
     return event
 
 

@@ -189,3 +189,30 @@ def check_checkpoints(*, lines: Iterable[str], public_key: Ed25519PublicKey) -> 
         else:
             verified.append(ChainHead(event_id=fields["event_id"], hash=fields["hash"], count=fields["count"]))
     return CheckpointReport(failures=failures, verified=verified)
+
+
+def advance_chain_head(*, since: ChainHead | None) -> ChainHead:
+    """The log's current head, counting only the events after ``since`` (an earlier head) while the log still holds it.
+
+    Ids follow commit order (the append takes the chain's lock until commit), so no event can later appear below a
+    head once read: the count up to the new head is the old count plus the events between them. A ``since`` the log no
+    longer holds (a restored database, a test rolled back) is ignored and the whole log is counted.
+    """
+    last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    if last is None:
+        return ChainHead(event_id=0, hash=GENESIS_HASH, count=0)
+    event_id, event_hash = last
+    if since is None or since.event_id > event_id:
+        return read_chain_head()
+    if since.event_id == event_id:
+        return since if since.hash == event_hash else read_chain_head()
+    if since.event_id and not AuditEvent.objects.filter(id=since.event_id, hash=since.hash).exists():
+        return read_chain_head()
+    added = AuditEvent.objects.filter(id__gt=since.event_id, id__lte=event_id).count()
+    return ChainHead(event_id=event_id, hash=event_hash, count=since.count + added)
+
+
+def verify_checkpoint_line(text: str, public_key: Ed25519PublicKey) -> tuple[dict[str, Any] | None, str]:
+    """The fields of one checkpoint line when it is a checkpoint whose signature verifies with ``public_key``;
+    otherwise None and why not."""
+    return _signed_fields(text, public_key)

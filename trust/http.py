@@ -34,7 +34,7 @@ def get_client_address(request: HttpRequest) -> str | None:
 
 def resolve_client_address(*, peer: str | None, forwarded_for: str, trusted_proxies: Sequence[Network]) -> str | None:
     """The client behind ``peer`` given the ``X-Forwarded-For`` it passed on (see ``get_client_address``)."""
-    if not _is_trusted(_parse_address(peer or ""), trusted_proxies):
+    if not is_trusted_proxy(peer, trusted_proxies=trusted_proxies):
         return peer
     nearest = peer
     # Each trusted proxy appends the address it received the request from, so the right end is the nearest hop.
@@ -47,6 +47,12 @@ def resolve_client_address(*, peer: str | None, forwarded_for: str, trusted_prox
         if not _is_trusted(address, trusted_proxies):
             return nearest
     return nearest
+
+
+def is_trusted_proxy(peer: str | None, *, trusted_proxies: Sequence[Network]) -> bool:
+    """Whether the direct peer ``peer`` (as the server reports it) is one of ``trusted_proxies``, the only hosts whose
+    forwarding headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed."""
+    return _is_trusted(_parse_address(peer or ""), trusted_proxies)
 
 
 def _is_trusted(address: Address | None, trusted_proxies: Sequence[Network]) -> bool:

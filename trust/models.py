@@ -36,6 +36,12 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=128, blank=True)
+    # Per entry row the event wrote ("ballots.tallysheet:12"), the digest of the row and its child rows as the event
+    # left them (``trust.rows``); empty on events that wrote no entry row and on events older than the field.
+    rows_digest = models.JSONField(_("digest of the rows written"), null=True, blank=True)
+    # How the actor signed in for the request that made the change: {"method": "session"}, or {"method": "token",
+    # "token_prefix", "token_issued_by"} (``trust.authentication``); empty outside a request and on older events.
+    authentication = models.JSONField(_("authentication"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
@@ -83,7 +89,11 @@ class IdempotencyRecord(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token, issued by an official. Only a SHA-256 hash of the secret is kept; ``prefix`` finds it."""
+    """A personal API token, issued by an official. Only a SHA-256 hash of the secret is kept; ``prefix`` finds it.
+
+    A token an official issues for someone else is pending (no ``activated_at``, no secret) until its holder, signed
+    in, activates it and is shown the secret: nobody but the holder ever sees a secret that acts as them.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
@@ -92,6 +102,17 @@ class ApiToken(models.Model):
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(_("secret hash"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"), editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        # Like an audit event's actor: whoever issued a token stays named.
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
@@ -108,4 +129,9 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.activated_at is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """Issued for its holder by someone else and not yet activated (nor revoked)."""
+        return self.revoked_at is None and self.activated_at is None

@@ -71,6 +71,8 @@ class Config:
     metrics_allowed_networks: tuple[Network, ...] = ()
     trusted_proxies: tuple[Network, ...] = ()
     session_hours: int = DEFAULT_SESSION_HOURS
+    # The owner's connection for migrations (MIGRATION_DATABASE_URL); None: migrations run as DATABASE_URL's role.
+    migration_database: dict[str, Any] | None = None
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -129,6 +131,28 @@ def _read_database(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
             },
         }
     return dict(parsed)
+
+
+def _read_migration_database(env: Mapping[str, str], database: dict[str, Any]) -> dict[str, Any] | None:
+    """The owning role's connection to the application's database, used by ``migrate`` and ``grant_app_role`` only
+    (see ``trust.database_roles``): the application's own role then cannot alter the audit table or its guards."""
+    name = "MIGRATION_DATABASE_URL"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        raise _fail(name, "needs DATABASE_URL to name a PostgreSQL database (connecting as the application's role)")
+    try:
+        parsed = dict(dj_database_url.parse(raw))
+    except (ValueError, KeyError) as exc:
+        raise _fail(name, f"cannot be parsed ({exc}); expected postgres://owner:pass@host:5432/name") from exc
+    if parsed.get("ENGINE") != "django.db.backends.postgresql" or parsed.get("NAME") != database["NAME"]:
+        raise _fail(name, f"must name the PostgreSQL database of DATABASE_URL, {database['NAME']!r}")
+    if parsed.get("USER") == database.get("USER"):
+        raise _fail(name, "connects as DATABASE_URL's role; name the owning role here, the application's there")
+    # Migrations run in one process, one at a time: one plain connection, no pool.
+    parsed["CONN_MAX_AGE"] = 0
+    return parsed
 
 
 def _read_whole_number(env: Mapping[str, str], name: str, *, default: int, most: int, unit: str) -> int:
@@ -262,6 +286,7 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         debug=debug,
         database=database,
         redis_url=redis_url,
+        migration_database=_read_migration_database(env, database),
         allowed_hosts=allowed_hosts,
         csrf_trusted_origins=origins,
         time_zone=time_zone,

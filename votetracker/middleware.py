@@ -1,5 +1,5 @@
-"""Request-wide middleware: a request id for logs and responses, request metrics, the client's address, and a 503
-page when the database is down."""
+"""Request-wide middleware: the proxy's word on HTTPS believed only from a trusted proxy, a request id for logs and
+responses, request metrics, the client's address, and a 503 page when the database is down."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.core.signals import request_finished
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
@@ -18,13 +19,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
 
-from trust.http import get_client_address
+from trust.http import get_client_address, is_trusted_proxy
 from votetracker import metrics
 from votetracker.logging import NO_REQUEST, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An id from the proxy is kept only when it is short and plain, so that a client cannot write into the logs.
 ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# Where Django finds X-Forwarded-Proto; ``SECURE_PROXY_SSL_HEADER`` names it in HTTPS mode.
+FORWARDED_PROTO_KEY = "HTTP_X_FORWARDED_PROTO"
 
 GetResponse = Callable[[HttpRequest], Any]
 logger = logging.getLogger(__name__)
@@ -43,6 +47,46 @@ def forget_request_id(**kwargs: Any) -> None:
 # The id stays set until the response is closed, so that Django's own log line for a 4xx or 5xx, written after the
 # middleware returned, still names the request.
 request_finished.connect(forget_request_id, dispatch_uid="votetracker.forget_request_id")
+
+
+def forget_untrusted_forwarded_proto(request: HttpRequest) -> None:
+    """Drop ``X-Forwarded-Proto`` (and whatever header ``SECURE_PROXY_SSL_HEADER`` names) from ``request`` unless its
+    direct peer is one of ``TRUSTED_PROXIES``."""
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    keys = {FORWARDED_PROTO_KEY, proxy_header[0]} if proxy_header else {FORWARDED_PROTO_KEY}
+    if keys.isdisjoint(request.META):
+        return
+    if not is_trusted_proxy(request.META.get("REMOTE_ADDR"), trusted_proxies=settings.TRUSTED_PROXIES):
+        for key in keys:
+            request.META.pop(key, None)
+
+
+class ForwardedProtoMiddleware:
+    """Believes ``X-Forwarded-Proto`` only from ``TRUSTED_PROXIES``, like ``X-Forwarded-For``.
+
+    Django's ``SECURE_PROXY_SSL_HEADER`` takes the header from anyone, so a client speaking plain HTTP to a node could
+    say "https" and skip the HTTPS redirect; the header is dropped here, before anything asks ``is_secure()``. With
+    HTTPS on and no trusted proxy, nothing can say HTTPS, so the proxy's requests would be redirected for ever: a
+    warning names the setting at start-up.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+        if settings.SECURE_PROXY_SSL_HEADER and not settings.TRUSTED_PROXIES:
+            logger.warning(
+                "HTTPS is on but TRUSTED_PROXIES is empty: X-Forwarded-Proto is believed from no one, so requests "
+                "through the TLS proxy are redirected to HTTPS again and again. Set TRUSTED_PROXIES to its addresses."
+            )
+
+    def __call__(self, request: HttpRequest) -> Any:
+        forget_untrusted_forwarded_proto(request)
+        return self.get_response(request)
 
 
 class RequestIdMiddleware:

@@ -42,7 +42,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that every response is counted and carries the request id, and every log record names it.
+    # Before anything asks whether the request is secure: X-Forwarded-Proto counts only from TRUSTED_PROXIES.
+    "votetracker.middleware.ForwardedProtoMiddleware",
+    # Then, so that every response is counted and carries the request id, and every log record names it.
     "votetracker.middleware.RequestMetricsMiddleware",
     "votetracker.middleware.RequestIdMiddleware",
     # The client's address, from X-Forwarded-For only when the peer is one of TRUSTED_PROXIES (for /metrics).
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # How the signed-in user authenticated (session or API token), for the audit events of this request only.
+    "trust.authentication.RequestAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the outcome of every authentication attempt.
@@ -86,6 +90,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": CONFIG.database}
+# The owning role's connection, for `manage.py migrate` and `grant_app_role` only (trust.database_roles); None: the
+# application's own role runs the migrations.
+MIGRATION_DATABASE = CONFIG.migration_database
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if CONFIG.redis_url:
@@ -163,6 +170,10 @@ AXES_HANDLER = "votetracker.login_limits.LoginLimitsHandler"
 AXES_CLIENT_IP_CALLABLE = "trust.http.get_client_address"
 # Entry API calls per token (or signed-in user): generous for a polling station, stops a runaway script.
 ENTRY_API_RATE = os.environ.get("ENTRY_API_RATE", "").strip() or "600/min"
+# The public page of signed audit checkpoints (/audit/checkpoints/, docs/audit.md): the file `manage.py
+# audit_checkpoint --out` appends to, or a copy of it, and the public key that verifies it. Unset: nothing published.
+AUDIT_CHECKPOINTS_FILE = os.environ.get("AUDIT_CHECKPOINTS_FILE", "").strip() or None
+AUDIT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_PUBLIC_KEY_FILE", "").strip() or None
 LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = "en"
@@ -210,7 +221,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 LOGGING = logging_config(json_format=CONFIG.log_format == "json", level=CONFIG.log_level)
 
 # HTTPS (on by default in server mode, see votetracker.config): TLS ends at the proxy, which says so in
-# X-Forwarded-Proto; plain-HTTP requests are redirected, except the probes and the scrape that come from inside.
+# X-Forwarded-Proto (believed from TRUSTED_PROXIES only, see ForwardedProtoMiddleware); plain-HTTP requests are
+# redirected, except the probes and the scrape that come from inside.
 if CONFIG.https:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -239,5 +251,5 @@ CONTENT_SECURITY_POLICY = {
 }
 
 METRICS_ALLOWED_NETWORKS = CONFIG.metrics_allowed_networks
-# Proxies whose X-Forwarded-For is believed (trust.http.get_client_address); none by default.
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (trust.http.is_trusted_proxy); none by default.
 TRUSTED_PROXIES = CONFIG.trusted_proxies

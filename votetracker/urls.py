@@ -23,6 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("entry/", include("ballots.urls")),
+    path("account/api-tokens/", include("trust.urls")),
     path("results/", include("results.urls")),
+    path("audit/", include("results.audit_urls")),
     path("", include("elections.urls")),
 ]

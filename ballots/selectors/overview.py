@@ -11,9 +11,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Max, QuerySet
 
 from ballots.models import Ballot, StationCount, TallySheet, TallySheetVote, TurnoutReport
-from elections.models import Candidate, Contest, Election, PollingStation
+from elections.models import Candidate, Contest, Election, PollingStation, VoteType
 from elections.names import local_name_of
-from elections.selectors import list_district_ids_under, list_stations_for_user, supervises
+from elections.selectors import list_contest_station_ids, list_stations_for_user, supervises
 
 Status = TallySheet.Status
 # When several versions are open, the one that needs someone's attention is the one to show.
@@ -44,6 +44,7 @@ class StationOverview:
     contests: Sequence[ContestProgress]
     turnout_voters: int | None
     turnout_at: dt.datetime | None
+    vote_types: Sequence[VoteType] = ()
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,10 @@ class ReviewItem:
 def _contests_by_station(stations: Sequence[PollingStation]) -> dict[int, list[Contest]]:
     election_ids = {s.election_id for s in stations}
     contests = list(Contest.objects.filter(election_id__in=election_ids).order_by("position", "name"))
-    covered = {c.pk: list_district_ids_under({c.district_id}) for c in contests if c.district_id is not None}
-    return {
-        s.pk: [
-            c
-            for c in contests
-            if c.election_id == s.election_id and (c.district_id is None or s.district_id in covered[c.pk])
-        ]
-        for s in stations
-    }
+    covered: dict[int, set[int]] = {}
+    for election_id in election_ids:
+        covered.update(list_contest_station_ids(election_id=election_id))
+    return {s.pk: [c for c in contests if s.pk in covered.get(c.pk, set())] for s in stations}
 
 
 def _summarise(stations: Sequence[PollingStation]) -> list[StationOverview]:
@@ -114,6 +110,9 @@ def _summarise(stations: Sequence[PollingStation]) -> list[StationOverview]:
         .annotate(voters=Max("voters"), at=Max("at"))
         .order_by()
     }
+    vote_types: dict[int, list[VoteType]] = defaultdict(list)
+    for vote_type in VoteType.objects.filter(election_id__in={s.election_id for s in stations}):
+        vote_types[vote_type.election_id].append(vote_type)
     overviews = []
     for station in stations:
         progress = []
@@ -137,6 +136,7 @@ def _summarise(stations: Sequence[PollingStation]) -> list[StationOverview]:
                 contests=progress,
                 turnout_voters=report["voters"] if report else None,
                 turnout_at=report["at"] if report else None,
+                vote_types=vote_types[station.election_id],
             )
         )
     return overviews

@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
-from ballots.models import Ballot, BallotMark, StationCount, TallySheet, TallySheetVote
+from ballots.models import Ballot, BallotMark, StationCount, TallySheet, TallySheetVote, TallySheetVoteByType
 from elections.models import Candidate, Contest, Election, PollingStation
 
 SOURCE_SHEET = "tally_sheet"
@@ -21,12 +21,17 @@ SOURCE_BOTH = "ballots_and_tally_sheet"
 
 @dataclass(frozen=True)
 class Numbers:
-    """A count: ballots cast, blank, invalid and votes per candidate id (every candidate of the contest)."""
+    """A count: ballots cast, blank, invalid and votes per candidate id (every candidate of the contest); where the
+    election counts them, undervotes and overvotes, and where it reports vote types, each candidate's votes per
+    vote type id (their sum is ``votes``)."""
 
     ballots_cast: int
     blank: int
     invalid: int
     votes: Mapping[int, int] = field(default_factory=dict)
+    undervotes: int = 0
+    overvotes: int = 0
+    by_type: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class StationResult:
     quarantined: bool
     quarantine_reason: str
     sheet_version: int | None
+    undervotes: int = 0
+    overvotes: int = 0
+    by_type: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,9 @@ def _combine(
         quarantined=quarantined,
         quarantine_reason=reason,
         sheet_version=version,
+        undervotes=numbers.undervotes,
+        overvotes=numbers.overvotes,
+        by_type=numbers.by_type,
     )
 
 
@@ -140,11 +151,34 @@ def _current_sheets(scope: Mapping[str, object], zeros: Zeros) -> tuple[dict[Pai
     ).values_list("sheet_id", "candidate_id", "votes")
     for sheet_id, candidate_id, votes in vote_rows:
         sheet_votes[sheet_id][candidate_id] = votes
+    by_type = _votes_by_type(
+        TallySheetVoteByType.objects.filter(
+            sheet__status__in=TallySheet.CURRENT_STATUSES, **{f"sheet__{k}": v for k, v in scope.items()}
+        )
+    )
     numbers = {
-        pair: Numbers(s.ballots_cast, s.blank, s.invalid, {**zeros(pair[1]), **sheet_votes[s.pk]})
+        pair: Numbers(
+            s.ballots_cast,
+            s.blank,
+            s.invalid,
+            {**zeros(pair[1]), **sheet_votes[s.pk]},
+            s.undervotes,
+            s.overvotes,
+            by_type.get(s.pk, {}),
+        )
         for pair, s in sheets.items()
     }
     return sheets, numbers
+
+
+def _votes_by_type(rows: QuerySet[TallySheetVoteByType]) -> dict[int, dict[int, dict[int, int]]]:
+    """Per sheet id, each candidate's votes per vote type id."""
+    found: dict[int, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for sheet_id, candidate_id, vote_type_id, votes in rows.values_list(
+        "sheet_id", "candidate_id", "vote_type_id", "votes"
+    ):
+        found[sheet_id][candidate_id][vote_type_id] = votes
+    return {sheet_id: dict(per_candidate) for sheet_id, per_candidate in found.items()}
 
 
 def _completed_ballots(scope: Mapping[str, object], zeros: Zeros) -> dict[Pair, Numbers]:
@@ -254,7 +288,8 @@ def is_count_complete(*, station: PollingStation, contest: Contest) -> bool:
 def sheet_numbers(sheet: TallySheet) -> Numbers:
     votes = dict.fromkeys(sheet.contest.candidates.values_list("pk", flat=True), 0)
     votes.update(dict(sheet.votes.values_list("candidate_id", "votes")))
-    return Numbers(sheet.ballots_cast, sheet.blank, sheet.invalid, votes)
+    by_type = _votes_by_type(TallySheetVoteByType.objects.filter(sheet=sheet)).get(sheet.pk, {})
+    return Numbers(sheet.ballots_cast, sheet.blank, sheet.invalid, votes, sheet.undervotes, sheet.overvotes, by_type)
 
 
 def list_sheet_history(*, station: PollingStation, contest: Contest) -> list[SheetVersion]:
@@ -265,6 +300,7 @@ def list_sheet_history(*, station: PollingStation, contest: Contest) -> list[She
         "sheet_id", "candidate_id", "votes"
     ):
         votes[sheet_id][candidate_id] = n
+    by_type = _votes_by_type(TallySheetVoteByType.objects.filter(sheet__in=sheets))
     return [
         SheetVersion(
             version=s.version,
@@ -272,7 +308,9 @@ def list_sheet_history(*, station: PollingStation, contest: Contest) -> list[She
             entered_at=s.entered_at,
             reason=s.reason,
             quarantine_reason=s.quarantine_reason,
-            numbers=Numbers(s.ballots_cast, s.blank, s.invalid, votes[s.pk]),
+            numbers=Numbers(
+                s.ballots_cast, s.blank, s.invalid, votes[s.pk], s.undervotes, s.overvotes, by_type.get(s.pk, {})
+            ),
         )
         for s in sheets
     ]

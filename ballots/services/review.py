@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,15 @@ from trust.roles import Actor
 Status = TallySheet.Status
 # A supervisor's deciding numbers, as given: ballots cast, blank, invalid and votes per candidate id.
 Deciding = tuple[int | None, int | None, int | None, Mapping[int, int] | None]
+
+
+@dataclass(frozen=True)
+class DecidingExtras:
+    """The deciding numbers an election needs only when it counts them: undervotes and overvotes, votes by type."""
+
+    undervotes: int = 0
+    overvotes: int = 0
+    votes_by_type: Mapping[int, Mapping[str, int]] | None = None
 
 
 def _keep_version(in_review: list[TallySheet], current: list[TallySheet], version: int) -> TallySheet:
@@ -71,6 +81,7 @@ def _enter_deciding_version(
     sheets: OpenSheets,
     replacing: list[TallySheet],
     deciding: Deciding,
+    extras: DecidingExtras,
     reason: str,
 ) -> TallySheet:
     """Accept the supervisor's own numbers as a new version, superseding ``replacing``."""
@@ -82,6 +93,9 @@ def _enter_deciding_version(
         blank=blank,  # type: ignore[arg-type]
         invalid=invalid,  # type: ignore[arg-type]
         votes=votes or {},
+        undervotes=extras.undervotes,
+        overvotes=extras.overvotes,
+        votes_by_type=extras.votes_by_type,
     )
     set_sheet_status(replacing, Status.SUPERSEDED)
     decided = clean_text(reason) or _("Decided after review.")
@@ -101,6 +115,7 @@ def resolve_sheet_review(
     votes: Mapping[int, int] | None = None,
     reason: str = "",
     client_address: str | None = None,
+    extras: DecidingExtras | None = None,
 ) -> Recorded[TallySheet]:
     """A supervisor settles a sheet in review: accept one of the versions in question (``accept_version``, which may
     be the one already accepted, turning a correction down) or enter the deciding numbers as a new version."""
@@ -114,7 +129,13 @@ def resolve_sheet_review(
             chosen = _keep_version(in_review, current, accept_version)
         else:
             chosen = _enter_deciding_version(
-                entry, contest=contest, sheets=sheets, replacing=in_review + current, deciding=deciding, reason=reason
+                entry,
+                contest=contest,
+                sheets=sheets,
+                replacing=in_review + current,
+                deciding=deciding,
+                extras=extras or DecidingExtras(),
+                reason=reason,
             )
         audit_sheet(entry, action="tally_sheet.resolve_review", sheet=chosen, before=before)
         cross_check_station(entry, contest=contest)
@@ -122,7 +143,7 @@ def resolve_sheet_review(
         replaced = {s.version: Status.SUPERSEDED for s in in_review + current if s.pk != chosen.pk}
         return Answer(obj=chosen, created=False, body=sheet_body(chosen, replaced))
 
-    request = {
+    request: dict[str, object] = {
         "station": station.pk,
         "contest": contest.pk,
         "accept_version": accept_version,
@@ -132,6 +153,12 @@ def resolve_sheet_review(
         "votes": {str(k): v for k, v in (votes or {}).items()},
         "reason": reason,
     }
+    if extras is not None and extras != DecidingExtras():
+        request["extras"] = {
+            "undervotes": extras.undervotes,
+            "overvotes": extras.overvotes,
+            "votes_by_type": {str(k): dict(v) for k, v in (extras.votes_by_type or {}).items()},
+        }
     return run_entry(
         operation="tally_sheet.resolve_review",
         station=station,

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ballots.models import TallySheet, TallySheetVote
+from ballots.models import TallySheet, TallySheetVote, TallySheetVoteByType
 from ballots.rules import (
     SheetNumbers,
     clean_text,
@@ -22,7 +22,7 @@ from ballots.rules import (
 from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
 from ballots.services.locking import station_id_of
 from ballots.services.operation import EntryOperation, run_entry
-from elections.models import Contest, Election, PollingStation
+from elections.models import Contest, Election, PollingStation, VoteType
 from elections.selectors import supervises
 from trust.errors import EntryRejected
 from trust.idempotency import Answer, Recorded
@@ -34,24 +34,43 @@ Status = TallySheet.Status
 def _numbers_of(sheet: TallySheet) -> SheetNumbers:
     # A version's votes never change once written, so they are read at most once per object.
     votes: dict[int, int] | None = getattr(sheet, "_votes", None)
+    by_type: dict[int, dict[int, int]] | None = getattr(sheet, "_votes_by_type", None)
     if votes is None:
         votes = dict(sheet.votes.values_list("candidate_id", "votes"))
         sheet._votes = votes  # type: ignore[attr-defined]
-    return sheet.ballots_cast, sheet.blank, sheet.invalid, dict(votes)
+    if by_type is None:
+        by_type = {}
+        for candidate_id, vote_type_id, n in sheet.votes_by_type.values_list("candidate_id", "vote_type_id", "votes"):
+            by_type.setdefault(candidate_id, {})[vote_type_id] = n
+        sheet._votes_by_type = by_type  # type: ignore[attr-defined]
+    return SheetNumbers(
+        sheet.ballots_cast, sheet.blank, sheet.invalid, dict(votes), sheet.undervotes, sheet.overvotes, by_type
+    )
 
 
 def snapshot_sheet(sheet: TallySheet) -> dict[str, Any]:
-    cast, blank, invalid, votes = _numbers_of(sheet)
-    return {
+    numbers = _numbers_of(sheet)
+    snapshot: dict[str, Any] = {
         "version": sheet.version,
         "status": sheet.status,
-        "ballots_cast": cast,
-        "blank": blank,
-        "invalid": invalid,
-        "votes": {str(k): v for k, v in sorted(votes.items())},
+        "ballots_cast": numbers.ballots_cast,
+        "blank": numbers.blank,
+        "invalid": numbers.invalid,
+        "votes": {str(k): v for k, v in sorted(numbers.votes.items())},
         "reason": sheet.reason,
         "quarantine_reason": sheet.quarantine_reason,
     }
+    # Only where used, so that the records of elections without them keep their shape.
+    if numbers.undervotes or numbers.overvotes:
+        snapshot["undervotes"], snapshot["overvotes"] = numbers.undervotes, numbers.overvotes
+    if numbers.by_type:
+        # By code, as clients send them; the codes of an election's types are fixed once it has sheets.
+        codes = dict(VoteType.objects.filter(election_id=sheet.contest.election_id).values_list("pk", "code"))
+        snapshot["votes_by_type"] = {
+            str(candidate_id): {codes[type_id]: n for type_id, n in sorted(per_type.items())}
+            for candidate_id, per_type in sorted(numbers.by_type.items())
+        }
+    return snapshot
 
 
 def set_sheet_status(sheets: list[TallySheet], status: str) -> None:
@@ -81,14 +100,15 @@ def create_sheet(
     entry: EntryOperation, *, contest: Contest, sheets: OpenSheets, numbers: SheetNumbers, status: str, reason: str
 ) -> TallySheet:
     """Insert the next version after ``sheets.latest_version`` (read under the station's lock) with its votes."""
-    cast, blank, invalid, votes = numbers
     sheet = TallySheet.objects.create(
         station=entry.station,
         contest=contest,
         version=sheets.latest_version + 1,
-        ballots_cast=cast,
-        blank=blank,
-        invalid=invalid,
+        ballots_cast=numbers.ballots_cast,
+        blank=numbers.blank,
+        invalid=numbers.invalid,
+        undervotes=numbers.undervotes,
+        overvotes=numbers.overvotes,
         status=status,
         entered_by=entry.user,
         entered_at=timezone.now(),
@@ -96,9 +116,17 @@ def create_sheet(
         idempotency_key=entry.idempotency_key,
     )
     TallySheetVote.objects.bulk_create(
-        [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(votes.items())]
+        [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(numbers.votes.items())]
     )
-    sheet._votes = dict(votes)  # type: ignore[attr-defined]
+    TallySheetVoteByType.objects.bulk_create(
+        [
+            TallySheetVoteByType(sheet=sheet, candidate_id=cid, vote_type_id=type_id, votes=n)
+            for cid, per_type in sorted(numbers.by_type.items())
+            for type_id, n in sorted(per_type.items())
+        ]
+    )
+    sheet._votes = dict(numbers.votes)  # type: ignore[attr-defined]
+    sheet._votes_by_type = {cid: dict(per_type) for cid, per_type in numbers.by_type.items()}  # type: ignore[attr-defined]
     return sheet
 
 
@@ -184,22 +212,34 @@ def submit_tally_sheet(
     ballots_cast: int,
     blank: int,
     invalid: int,
-    votes: Mapping[int, int],
+    votes: Mapping[int, int] | None,
     actor: Actor,
     idempotency_key: str,
     reason: str = "",
     client_address: str | None = None,
+    undervotes: int = 0,
+    overvotes: int = 0,
+    votes_by_type: Mapping[int, Mapping[str, int]] | None = None,
 ) -> Recorded[TallySheet]:
     """Enter a tally sheet: a first entry, the second of a double entry, or a correction (a new version with a
     reason). Where double entry applies, equal entries are accepted and different ones go to review. ``station``
-    may be given by id: it is read under the lock either way."""
+    may be given by id: it is read under the lock either way. Where the election reports vote types,
+    ``votes_by_type`` gives each candidate's votes per vote type code, and ``votes`` may be left out."""
 
     def perform(entry: EntryOperation) -> Answer[TallySheet]:
         locked = entry.station
         require_counting_method(locked, ballots=False)
         require_contest_at_station(contest, locked)
         numbers = validate_sheet_numbers(
-            station=locked, contest=contest, ballots_cast=ballots_cast, blank=blank, invalid=invalid, votes=votes
+            station=locked,
+            contest=contest,
+            ballots_cast=ballots_cast,
+            blank=blank,
+            invalid=invalid,
+            votes=votes,
+            undervotes=undervotes,
+            overvotes=overvotes,
+            votes_by_type=votes_by_type,
         )
         sheets = list_open_sheets(locked, contest)
         has_current = bool(sheets[Status.ACCEPTED] or sheets[Status.QUARANTINED])
@@ -222,9 +262,17 @@ def submit_tally_sheet(
         "ballots_cast": ballots_cast,
         "blank": blank,
         "invalid": invalid,
-        "votes": {str(k): v for k, v in votes.items()},
+        "votes": {str(k): v for k, v in (votes or {}).items()},
         "reason": reason,
     }
+    # Only when given, so that a retry from a client that never sends them hashes as it always did.
+    if undervotes or overvotes:
+        request["undervotes"], request["overvotes"] = undervotes, overvotes
+    if votes_by_type:
+        request["votes_by_type"] = {
+            str(k): {str(t): n for t, n in per_type.items()} if isinstance(per_type, Mapping) else per_type
+            for k, per_type in votes_by_type.items()
+        }
     return run_entry(
         operation="tally_sheet.submit",
         station=station,

@@ -17,7 +17,7 @@ from ballots import services
 from ballots.selectors import get_open_sheet
 from ballots.tests.support import set_counting, submit_sheet
 from elections.models import ClerkAssignment, Contest, Election, PollingStation
-from trust.tokens import issue_api_token, revoke_api_tokens
+from trust.tokens import activate_api_token, offer_api_token, revoke_api_tokens
 
 
 @dataclass
@@ -67,7 +67,9 @@ def world_fixture(
         users[role].groups.add(*clerk.groups.all())
         ClerkAssignment.objects.create(user=users[role], station=assigned)
     tokens = {
-        role: issue_api_token(user=users[user_role], name=role, issued_by=official)[1]
+        role: activate_api_token(
+            api_token=offer_api_token(user=users[user_role], name=role, issued_by=official), user=users[user_role]
+        )[1]
         for role, user_role in [
             ("clerk_b_token", "clerk_b"),
             ("inactive", "inactive"),
@@ -199,6 +201,7 @@ ALL_DOORS = [
     Door("entry:review_queue", "GET", fixed("/entry/review/"), prepare=mismatch, shows="N-001"),
     Door("entry:review_item", "GET", page("entry:review_item"), prepare=mismatch),
     Door("entry:review_item", "POST", page("entry:review_item"), form(action="accept", accept_version="2"), mismatch),
+    Door("entry:results_file", "GET", fixed("/entry/results-file/")),
     Door(f"{API}/stations", "GET", fixed(f"{API}/stations"), shows='"N-001"'),
     Door(f"{API}/ballots", "POST", fixed(f"{API}/ballots"), at_a(kind="blank", marks=[])),
     Door(

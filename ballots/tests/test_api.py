@@ -17,7 +17,7 @@ from ballots.models import Ballot, BallotVoid, TallySheet, TurnoutReport
 from ballots.tests.support import set_counting
 from elections.models import Candidate, ClerkAssignment, Contest, Election, PollingStation
 from trust.models import ApiToken, AuditEvent
-from trust.tokens import issue_api_token, revoke_api_tokens
+from trust.tokens import activate_api_token, offer_api_token, revoke_api_tokens
 
 BASE = "/api/v1/entry"
 
@@ -65,7 +65,8 @@ def ballots_vote(open_vote: Election) -> Election:
 
 @pytest.fixture
 def token(clerk: User, official: User) -> str:
-    return issue_api_token(user=clerk, name="tablet 1", issued_by=official)[1]
+    # A token an official issues for a clerk works once the clerk activates it.
+    return activate_api_token(api_token=offer_api_token(user=clerk, name="tablet 1", issued_by=official), user=clerk)[1]
 
 
 # --- listing ---------------------------------------------------------------------------------------------------------

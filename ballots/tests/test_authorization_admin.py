@@ -21,7 +21,7 @@ from ballots.tests.matrix_doors import ROLES, World, client_for, world_fixture  
 from elections.models import Candidate, Election, Party, PollingStation
 from elections.services import close_election
 from trust.models import ApiToken, AuditEvent
-from trust.tokens import issue_api_token
+from trust.tokens import offer_api_token
 
 ALLOW, LOGIN, FORBIDDEN = "allow", "login", "403"
 #          anon clerkA clerkB B-token othSup sup off inactive revoked
@@ -105,7 +105,7 @@ def spare_party(world: World) -> None:
 
 
 def clerk_a_token(world: World) -> None:
-    issue_api_token(user=world.users["clerk_a"], name="to revoke", issued_by=world.users["official"])
+    offer_api_token(user=world.users["clerk_a"], name="to revoke", issued_by=world.users["official"])
 
 
 ELECTION = change_page("elections.election", election)
@@ -124,6 +124,8 @@ DOORS: dict[str, AdminDoor] = {
             "elections.party",
             "elections.contest",
             "elections.candidate",
+            "elections.electoraldistrict",
+            "elections.votetype",
             "auth.user",
             "trust.auditevent",
             "trust.apitoken",

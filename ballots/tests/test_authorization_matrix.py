@@ -50,6 +50,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "GET entry:review_queue": (L, F, F, L, H, A, A, L, L),
     "GET entry:review_item": REVIEW_ITEM,
     "POST entry:review_item": REVIEW_ITEM,
+    "GET entry:results_file": (L, F, F, L, F, F, A, L, L),
     "GET /api/v1/entry/stations": (L, A, H, H, H, A, A, L, L),
     "POST /api/v1/entry/ballots": API_WRITE,
     "POST /api/v1/entry/ballots/batch": API_WRITE,

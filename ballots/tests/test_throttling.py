@@ -18,7 +18,7 @@ from ballots.models import TurnoutReport
 from ballots.throttling import EntryRateThrottle
 from elections.models import Election, PollingStation
 from trust.models import AuditEvent
-from trust.tokens import issue_api_token
+from trust.tokens import activate_api_token, offer_api_token
 from votetracker.tests.servers import daphne_server
 
 STATIONS = "/api/v1/entry/stations"
@@ -52,7 +52,7 @@ def report_turnout(client: Client, station: PollingStation, voters: int, headers
 
 @pytest.fixture
 def token(clerk: User, official: User, open_vote: Election) -> str:
-    return issue_api_token(user=clerk, name="tablet 1", issued_by=official)[1]
+    return activate_api_token(api_token=offer_api_token(user=clerk, name="tablet 1", issued_by=official), user=clerk)[1]
 
 
 def test_a_token_past_the_rate_gets_429_with_retry_after_and_its_entry_is_not_written(
@@ -85,7 +85,9 @@ def test_each_token_and_each_session_counts_on_its_own(
 ) -> None:
     settings.ENTRY_API_RATE = "2/hour"
     start_of_fresh_window(3600, needed=15)
-    second_token = issue_api_token(user=clerk, name="tablet 2", issued_by=official)[1]
+    second_token = activate_api_token(
+        api_token=offer_api_token(user=clerk, name="tablet 2", issued_by=official), user=clerk
+    )[1]
     client = Client()
     first = [client.get(STATIONS, headers=bearer(token)).status_code for _ in range(3)]
     second = [client.get(STATIONS, headers=bearer(second_token)).status_code for _ in range(3)]

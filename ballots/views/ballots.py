@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm
+from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm, shown_name
 from ballots.rules import counts_by
 from ballots.selectors import get_ballot_at, get_last_ballot
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after
@@ -24,12 +24,13 @@ def _screen_url(station_id: int, contest_id: int) -> str:
     return reverse("entry:ballots", args=[station_id, contest_id])
 
 
-def _choices(form: BallotForm) -> list[tuple[str, Candidate, bool]]:
-    """Each candidate with its keyboard key (1–9, then 0 for the tenth) and whether it is marked."""
+def _choices(form: BallotForm) -> list[tuple[str, Candidate, bool, tuple[str, bool]]]:
+    """Each candidate with its keyboard key (1–9, then 0 for the tenth), whether it is marked, and its name as shown
+    with whether it needs a write-in mark."""
     marked = {str(value) for value in (form["marks"].value() or [])}
     keys = [*"1234567890"]
     return [
-        (keys[i] if i < len(keys) else "", candidate, str(candidate.pk) in marked)
+        (keys[i] if i < len(keys) else "", candidate, str(candidate.pk) in marked, shown_name(candidate))
         for i, candidate in enumerate(form.candidates)
     ]
 

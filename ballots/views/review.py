@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,8 +14,10 @@ from django.views.decorators.http import require_http_methods
 
 from ballots import services
 from ballots.forms import AcceptVersionForm, SheetForm
-from ballots.selectors import get_review_item, list_review_queue
+from ballots.selectors import get_review_item, list_review_queue, list_sheet_history
+from ballots.services.review import DecidingExtras
 from ballots.views.common import acting_user, entry_login_required
+from ballots.views.comparison import compare_versions
 from elections.selectors import can_review
 from trust.errors import DomainError
 from trust.http import get_client_address
@@ -37,23 +41,20 @@ def review_item(request: HttpRequest, station_id: int, contest_id: int) -> HttpR
         raise Http404
     deciding = request.method == "POST" and request.POST.get("action") == "decide"
     accepting = request.method == "POST" and not deciding
+    election = item.station.election
+    candidates = list(item.contest.candidates.order_by("ballot_order"))
+    vote_types = list(election.vote_types.all())
     accept_form = AcceptVersionForm(request.POST if accepting else None)
     sheet_form = SheetForm(
-        request.POST if deciding else None, candidates=list(item.contest.candidates.all()), show_reason=False
+        request.POST if deciding else None,
+        election=election,
+        candidates=candidates,
+        vote_types=vote_types,
+        show_reason=False,
     )
     form = sheet_form if deciding else accept_form
     if request.method == "POST" and form.is_valid():
-        numbers = (
-            {
-                "ballots_cast": sheet_form.cleaned_data["ballots_cast"],
-                "blank": sheet_form.cleaned_data["blank"],
-                "invalid": sheet_form.cleaned_data["invalid"],
-                "votes": sheet_form.votes(),
-                "reason": sheet_form.cleaned_data["reason"],
-            }
-            if deciding
-            else {"accept_version": accept_form.cleaned_data["accept_version"]}
-        )
+        choice = _deciding(sheet_form) if deciding else {"accept_version": accept_form.cleaned_data["accept_version"]}
         try:
             services.resolve_sheet_review(
                 station=item.station,
@@ -61,16 +62,41 @@ def review_item(request: HttpRequest, station_id: int, contest_id: int) -> HttpR
                 actor=request.user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 client_address=get_client_address(request),
-                **numbers,
+                **choice,
             )
         except DomainError as error:
             form.add_domain_error(error)
         else:
             messages.success(request, _("The review is settled."))
             return HttpResponseRedirect(reverse("entry:review_queue"))
+    in_question = {v.version for v in item.versions}
+    numbers = [
+        v.numbers for v in list_sheet_history(station=item.station, contest=item.contest) if v.version in in_question
+    ]
     return render(
         request,
         "ballots/review_item.html",
-        {"item": item, "election": item.station.election, "accept_form": accept_form, "sheet_form": sheet_form},
+        {
+            "item": item,
+            "election": election,
+            "lines": compare_versions(election, candidates, vote_types, numbers),
+            "accept_form": accept_form,
+            "sheet_form": sheet_form,
+        },
         status=422 if form.errors else 200,
     )
+
+
+def _deciding(form: SheetForm) -> dict[str, Any]:
+    """The deciding version's numbers as the review service takes them."""
+    numbers = form.numbers()
+    return {
+        "ballots_cast": form.cleaned_data["ballots_cast"],
+        "blank": numbers["blank"],
+        "invalid": numbers["invalid"],
+        "votes": numbers["votes"],
+        "reason": form.cleaned_data["reason"],
+        "extras": DecidingExtras(
+            undervotes=numbers["undervotes"], overvotes=numbers["overvotes"], votes_by_type=numbers["by_type"]
+        ),
+    }

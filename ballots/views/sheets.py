@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm
+from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm, shown_name
 from ballots.models import TallySheet
 from ballots.rules import is_sheet_correction
 from ballots.selectors import get_open_sheet, list_sheet_history
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after, station_url
+from ballots.views.comparison import shown_residuals, votes_cells
 from elections.selectors import supervises
 from trust.errors import DomainError
 from trust.http import get_client_address
@@ -40,16 +41,27 @@ def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpRe
     correction = is_sheet_correction(
         election=overview.station.election, has_current_sheet=progress.sheet_status in TallySheet.CURRENT_STATUSES
     )
-    form = SheetForm(request.POST or None, candidates=progress.candidates, show_reason=correction)
+    election = overview.station.election
+    form = SheetForm(
+        request.POST or None,
+        election=election,
+        candidates=progress.candidates,
+        vote_types=overview.vote_types,
+        show_reason=correction,
+    )
     if request.method == "POST" and form.is_valid():
+        numbers = form.numbers()
         try:
             recorded = services.submit_tally_sheet(
                 station=overview.station,
                 contest=progress.contest,
                 ballots_cast=form.cleaned_data["ballots_cast"],
-                blank=form.cleaned_data["blank"],
-                invalid=form.cleaned_data["invalid"],
-                votes=form.votes(),
+                blank=numbers["blank"],
+                invalid=numbers["invalid"],
+                undervotes=numbers["undervotes"],
+                overvotes=numbers["overvotes"],
+                votes=numbers["votes"],
+                votes_by_type=numbers["by_type"],
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
@@ -67,7 +79,7 @@ def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpRe
         "ballots/sheet_form.html",
         {
             "overview": overview,
-            "election": overview.station.election,
+            "election": election,
             "progress": progress,
             "form": form,
             "correction": correction,
@@ -81,6 +93,8 @@ def sheet_history(request: HttpRequest, station_id: int, contest_id: int) -> Htt
     """Every version of the sheet with its numbers and reasons; a supervisor can quarantine or release it here."""
     overview, progress = find_contest(request, station_id, contest_id)
     current = get_open_sheet(station=overview.station, contest=progress.contest)
+    history = list_sheet_history(station=overview.station, contest=progress.contest)
+    residuals = shown_residuals(overview.station.election, [v.numbers for v in history])
     return render(
         request,
         "ballots/sheet_history.html",
@@ -88,13 +102,16 @@ def sheet_history(request: HttpRequest, station_id: int, contest_id: int) -> Htt
             "overview": overview,
             "election": overview.station.election,
             "progress": progress,
+            "residual_labels": [label for _name, label in residuals],
+            "candidate_names": [shown_name(c) for c in progress.candidates],
             "versions": [
                 {
                     "version": v,
                     "status": TallySheet.Status(v.status).label,
-                    "votes": [v.numbers.votes.get(c.pk, 0) for c in progress.candidates],
+                    "residuals": [getattr(v.numbers, name) for name, _label in residuals],
+                    "votes": votes_cells(v.numbers, progress.candidates, overview.vote_types),
                 }
-                for v in list_sheet_history(station=overview.station, contest=progress.contest)
+                for v in history
             ],
             "current": current,
             "is_supervisor": supervises(acting_user(request), overview.station),

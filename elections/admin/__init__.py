@@ -1,6 +1,6 @@
 """The Django admin, as officials use it to configure elections and staff accounts. Importing this package
 registers every model admin."""
 
-from elections.admin import configuration, staff
+from elections.admin import configuration, contests, electoral_districts, staff, vote_types
 
-__all__ = ["configuration", "staff"]
+__all__ = ["configuration", "contests", "electoral_districts", "staff", "vote_types"]

@@ -1,4 +1,5 @@
-"""The admin of elections and what they are made of: districts, polling stations, parties, contests, candidates.
+"""The admin of elections and what they are made of: districts, polling stations and parties (contests and
+candidates: ``contests``; electoral districts and vote types: their own modules).
 
 Every write goes through the configuration services (``ServiceWritesMixin``); the status actions call the status
 services.
@@ -20,30 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from elections import services
+from elections.admin.contests import ContestInline
 from elections.admin.staff import ClerkAssignmentInline, SupervisorAssignmentInline
 from elections.admin.status import status_action
+from elections.admin.vote_types import VoteTypeInline
 from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin
 from elections.imports import ElectionImportExportMixin
-from elections.models import Candidate, Contest, District, Election, Party, PollingStation
-from elections.resources import CandidateResource, DistrictResource, PartyResource, PollingStationResource
+from elections.models import District, Election, Party, PollingStation
+from elections.resources import DistrictResource, PartyResource, PollingStationResource
+from elections.services.configuration import FROZEN_AFTER_DRAFT
 from trust.models import AuditEvent
-
-
-class ContestInline(admin.TabularInline):
-    model = Contest
-    fields = ["name", "slug", "district", "seats", "max_choices", "position", "candidate_link"]
-    readonly_fields = ["candidate_link"]
-    autocomplete_fields = ["district"]
-    prepopulated_fields = {"slug": ["name"]}
-    extra = 0
-    show_change_link = True
-
-    @admin.display(description=gettext_lazy("candidates"))
-    def candidate_link(self, obj: Contest) -> str:
-        if not obj.pk:
-            return "—"
-        url = reverse("admin:elections_contest_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("%(count)d candidates") % {"count": obj.candidates.count()})
 
 
 @admin.register(Election)
@@ -67,13 +54,23 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
     readonly_fields = ["status", "results_visibility", "status_changed_at", "status_changed_by", "history"]
     fieldsets = [
         (None, {"fields": ["name", "name_ar", "slug", "date", "time_zone"]}),
-        (gettext_lazy("Counting"), {"fields": ["counting_method", "double_entry"]}),
+        (
+            gettext_lazy("Counting"),
+            {
+                "fields": [
+                    "counting_method",
+                    "counts_blank_and_invalid",
+                    "counts_undervotes_and_overvotes",
+                    "double_entry",
+                ]
+            },
+        ),
         (
             gettext_lazy("Status (changed with the actions on the election list)"),
             {"fields": ["status", "results_visibility", "status_changed_at", "status_changed_by", "history"]},
         ),
     ]
-    inlines = [ContestInline]
+    inlines = [VoteTypeInline, ContestInline]
     actions = [
         status_action(
             services.open_election,
@@ -108,8 +105,9 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
     def get_readonly_fields(self, request: HttpRequest, obj: Election | None = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.status != Election.Status.DRAFT:
-            # The counting method is fixed once the election leaves draft (the service and the database refuse it).
-            readonly.append("counting_method")
+            # How sheets count is fixed once the election leaves draft (the service refuses it, and the database the
+            # counting method).
+            readonly += FROZEN_AFTER_DRAFT
         return readonly
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -244,51 +242,3 @@ class PartyAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionRea
     @admin.display(description=gettext_lazy("candidates"), ordering="num_candidates")
     def candidate_count(self, obj: Party) -> int:
         return obj.num_candidates  # type: ignore[attr-defined]
-
-
-class CandidateInline(FinalElectionReadOnlyMixin, admin.TabularInline):
-    model = Candidate
-    fields = ["ballot_order", "name_en", "name_ar", "party"]
-    autocomplete_fields = ["party"]
-    ordering = ["ballot_order"]
-    extra = 1
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Here ``obj`` is the contest the candidates belong to.
-        if obj is not None and obj.election.is_final:
-            return False
-        return super().has_add_permission(request, obj)
-
-
-@admin.register(Contest)
-class ContestAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
-    ordering = ["election", "position", "name"]
-    list_display = ["name", "election", "scope", "seats", "max_choices", "candidate_count", "position"]
-    list_filter = ["election"]
-    search_fields = ["name", "name_ar", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["district"]
-    list_select_related = ["election", "district"]
-    inlines = [CandidateInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Contest]:
-        return super().get_queryset(request).annotate(num_candidates=Count("candidates"))
-
-    @admin.display(description=gettext_lazy("scope"), ordering="district__code")
-    def scope(self, obj: Contest) -> str:
-        return obj.scope_label
-
-    @admin.display(description=gettext_lazy("candidates"), ordering="num_candidates")
-    def candidate_count(self, obj: Contest) -> int:
-        return obj.num_candidates  # type: ignore[attr-defined]
-
-
-@admin.register(Candidate)
-class CandidateAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
-    resource_classes = [CandidateResource]
-    list_display = ["name_en", "name_ar", "contest", "party", "ballot_order"]
-    list_filter = ["contest__election", "contest", "party"]
-    search_fields = ["name_en", "name_ar", "party__name", "party__abbreviation"]
-    autocomplete_fields = ["contest", "party"]
-    list_select_related = ["contest", "contest__election", "party"]
-    ordering = ["contest", "ballot_order"]

@@ -5,7 +5,7 @@ before any service is asked (``FinalElectionReadOnlyMixin``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,9 +23,11 @@ from elections.models import (
     Contest,
     District,
     Election,
+    ElectoralDistrict,
     Party,
     PollingStation,
     SupervisorAssignment,
+    VoteType,
 )
 from trust.errors import DomainError
 from trust.http import get_client_address
@@ -76,7 +78,14 @@ class Writes:
 
 WRITES: dict[type[models.Model], Writes] = {
     Election: Writes(services.create_election, services.change_election, services.delete_election, "election"),
+    VoteType: Writes(services.create_vote_type, services.change_vote_type, services.delete_vote_type, "vote_type"),
     District: Writes(services.create_district, services.change_district, services.delete_district, "district"),
+    ElectoralDistrict: Writes(
+        services.create_electoral_district,
+        services.change_electoral_district,
+        services.delete_electoral_district,
+        "electoral_district",
+    ),
     PollingStation: Writes(services.create_station, services.change_station, services.delete_station, "station"),
     Party: Writes(services.create_party, services.change_party, services.delete_party, "party"),
     Contest: Writes(services.create_contest, services.change_contest, services.delete_contest, "contest"),
@@ -97,11 +106,17 @@ WRITES: dict[type[models.Model], Writes] = {
 }
 
 
-def write(request: HttpRequest, verb: Literal["create", "change", "delete"], obj: models.Model) -> None:
-    """Create, change or delete ``obj`` through its model's service, as the official making the request."""
+def write(
+    request: HttpRequest,
+    verb: Literal["create", "change", "delete"],
+    obj: models.Model,
+    **members: Iterable[models.Model],
+) -> None:
+    """Create, change or delete ``obj`` through its model's service, as the official making the request; ``members``
+    are the objects of its many-to-many fields, for a service that writes them with it."""
     writes = WRITES[type(obj)]
     service = getattr(writes, verb)
-    service(**{writes.argument: obj}, actor=request.user, client_address=get_client_address(request))
+    service(**{writes.argument: obj}, **members, actor=request.user, client_address=get_client_address(request))
 
 
 def save_formset_through_services(request: HttpRequest, formset: BaseModelFormSet[Any, Any]) -> None:

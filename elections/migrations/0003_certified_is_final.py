@@ -69,7 +69,13 @@ def _postgresql_statements() -> list[str]:
         FOR EACH ROW EXECUTE FUNCTION elections_election_guard()
         """,
     ]
-    for table, election_of in ELECTION_OF_ROW.items():
+    return statements + postgresql_table_guards(ELECTION_OF_ROW)
+
+
+def postgresql_table_guards(election_of_row: dict[str, str]) -> list[str]:
+    """PostgreSQL triggers refusing writes to each table's rows of a certified election (later migrations reuse it)."""
+    statements: list[str] = []
+    for table, election_of in election_of_row.items():
         message = FINAL_MESSAGE.format(table=table)
         statements += [
             f"""
@@ -99,9 +105,6 @@ def _postgresql_statements() -> list[str]:
 
 
 def _sqlite_statements() -> list[str]:
-    def certified(election_of: str) -> str:
-        return f"(SELECT status FROM elections_election WHERE id = {election_of}) = 'certified'"  # noqa: S608 - constant SQL
-
     election_message = FINAL_MESSAGE.format(table="elections_election")
     statements = [
         f"""
@@ -122,7 +125,17 @@ def _sqlite_statements() -> list[str]:
         BEGIN SELECT RAISE(ABORT, '{COUNTING_MESSAGE}'); END
         """,
     ]
-    for table, election_of in ELECTION_OF_ROW.items():
+    return statements + sqlite_table_guards(ELECTION_OF_ROW)
+
+
+def sqlite_table_guards(election_of_row: dict[str, str]) -> list[str]:
+    """SQLite triggers refusing writes to each table's rows of a certified election (later migrations reuse it)."""
+
+    def certified(election_of: str) -> str:
+        return f"(SELECT status FROM elections_election WHERE id = {election_of}) = 'certified'"  # noqa: S608 - constant SQL
+
+    statements: list[str] = []
+    for table, election_of in election_of_row.items():
         message = FINAL_MESSAGE.format(table=table)
         old, new = certified(election_of.format(row="OLD")), certified(election_of.format(row="NEW"))
         statements += [
@@ -142,19 +155,21 @@ def _sqlite_statements() -> list[str]:
     return statements
 
 
-def _drop_statements(vendor: str) -> list[str]:
-    tables = ["elections_election", *ELECTION_OF_ROW]
+def drop_table_guards(vendor: str, tables: list[str]) -> list[str]:
     if vendor == "postgresql":
         return [
             *(f"DROP TRIGGER IF EXISTS {table}_guard ON {table}" for table in tables),
             *(f"DROP FUNCTION IF EXISTS {table}_guard()" for table in tables),
-            "DROP FUNCTION IF EXISTS elections_is_certified(bigint)",
         ]
     suffixes = ["insert", "update", "delete"]
-    return [
-        "DROP TRIGGER IF EXISTS elections_election_guard_counting",
-        *(f"DROP TRIGGER IF EXISTS {table}_guard_{suffix}" for table in tables for suffix in suffixes),
-    ]
+    return [f"DROP TRIGGER IF EXISTS {table}_guard_{suffix}" for table in tables for suffix in suffixes]
+
+
+def _drop_statements(vendor: str) -> list[str]:
+    statements = drop_table_guards(vendor, ["elections_election", *ELECTION_OF_ROW])
+    if vendor == "postgresql":
+        return [*statements, "DROP FUNCTION IF EXISTS elections_is_certified(bigint)"]
+    return ["DROP TRIGGER IF EXISTS elections_election_guard_counting", *statements]
 
 
 def add_guards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

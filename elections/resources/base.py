@@ -1,4 +1,4 @@
-"""What the resources of an election's districts, stations, parties and candidates share (see ``ElectionResource``)."""
+"""What the resources of an election's configuration share (see ``ElectionResource``)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from import_export.results import Result, RowResult
 from elections import services
 from elections.models import Election
 from elections.resources.cells import (
+    ElectionCodesWidget,
     ElectionKeyWidget,
     PlainDecimalWidget,
     TextWidget,
     WholeNumberWidget,
+    YesNoWidget,
     drop_trailing_blank_rows,
     is_blank_row,
     normalise_header,
@@ -67,7 +69,7 @@ class ElectionImportResult(Result):
 
 
 class ElectionResource(resources.ModelResource):
-    """What the four resources share: rows of one election, keys within it, spreadsheet-safe cells, row reports.
+    """What the configuration resources share: rows of one election, keys within it, safe cells, row reports.
 
     Pass ``election`` to import: new rows join it, and keys and codes are looked up in it only. Every row goes
     through the model's ``full_clean()``; a bad row is reported (by :func:`spreadsheet_row` number) and left out
@@ -84,6 +86,7 @@ class ElectionResource(resources.ModelResource):
         "PositiveIntegerField": WholeNumberWidget,
         "PositiveSmallIntegerField": WholeNumberWidget,
         "DecimalField": PlainDecimalWidget,
+        "BooleanField": YesNoWidget,
     }
     #: Columns a file must have; the others may be left out (new rows then take the model's default).
     required_columns: ClassVar[tuple[str, ...]] = ()
@@ -91,6 +94,8 @@ class ElectionResource(resources.ModelResource):
     election_lookup: ClassVar[str] = "election"
     #: Related objects read for each exported row.
     related: ClassVar[tuple[str, ...]] = ()
+    #: Many-to-many members read for each exported row.
+    prefetched: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         clean_model_instances = True
@@ -111,7 +116,7 @@ class ElectionResource(resources.ModelResource):
         self.client_address = client_address
         self.first_row_by_key: dict[tuple[str, ...], int] = {}
         for field in self.fields.values():
-            if isinstance(field.widget, ElectionKeyWidget):
+            if isinstance(field.widget, ElectionKeyWidget | ElectionCodesWidget):
                 field.widget.election = election
 
     @classmethod
@@ -119,7 +124,7 @@ class ElectionResource(resources.ModelResource):
         return ElectionImportResult
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        queryset = self._meta.model.objects.select_related(*self.related)
+        queryset = self._meta.model.objects.select_related(*self.related).prefetch_related(*self.prefetched)
         if self.election is not None:
             queryset = queryset.filter(**{self.election_lookup: self.election})
         return queryset

@@ -2,6 +2,12 @@
 
 Text that a spreadsheet would run as a formula is neutralised on export and restored on import; numbers are written
 plainly, so a file reads back the same in any language; a related object is named by its key within the election.
+
+A text cell is neutralised when its first character other than white space is ``=``, ``+``, ``-`` or ``@``, or when
+it starts with a tab, carriage return or line feed (OWASP's rule for "CSV injection"): it gets an apostrophe in
+front, which a spreadsheet shows as text, and an import takes it off again. So a party named ``-Independent-`` is
+written ``'-Independent-`` and reads back as ``-Independent-``. Number columns are not text: a latitude of
+``-33.9`` is written as it is, a number that a spreadsheet cannot run.
 """
 
 from __future__ import annotations
@@ -22,16 +28,17 @@ from elections.models import Election
 # Spreadsheets number rows from 1 and the header takes the first, so data row n is spreadsheet row n + 1.
 HEADER_ROWS = 1
 
-# A spreadsheet may run a cell starting with one of these as a formula ("CSV injection"), so exports prefix an
-# apostrophe. A line feed is there because XLSX stores a carriage return as one.
-_FORMULA_START = re.compile(r"^'*[=+\-@\t\r\n]")
-_NEUTRALISED_FORMULA_START = re.compile(r"^'+[=+\-@\t\r\n]")
+# A spreadsheet may run a cell starting with one of these as a formula, also after spaces or line breaks, which
+# some trim on opening a CSV file. A line feed counts as a carriage return because XLSX stores a carriage return as one.
+_FORMULA_START = re.compile(r"^'*(?:\s*[=+\-@]|[\t\r\n])")
+_NEUTRALISED_FORMULA_START = re.compile(r"^'+(?:\s*[=+\-@]|[\t\r\n])")
 
 
 def neutralise_formula(text: str) -> str:
-    """``text`` with an apostrophe in front when a spreadsheet would otherwise read it as a formula.
+    """``text`` with an apostrophe in front when a spreadsheet would otherwise read it as a formula: its first
+    character other than white space is ``=``, ``+``, ``-`` or ``@``, or it starts with a tab or a line break.
 
-    Text already starting with apostrophes before such a character gets one more, so that :func:`restore_formula`
+    Text already starting with apostrophes before such a start gets one more, so that :func:`restore_formula`
     always gives back exactly the original.
     """
     return "'" + text if _FORMULA_START.match(text) else text
@@ -148,3 +155,84 @@ class ElectionKeyWidget(widgets.ForeignKeyWidget):
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else neutralise_formula(force_str(getattr(value, self.field)))
+
+
+class ChoiceWidget(TextWidget):
+    """One of a model field's choices, in any case; an empty cell takes the field's default."""
+
+    def __init__(self, model_field: models.Field[Any, Any]) -> None:
+        super().__init__()
+        self.choices = [str(value) for value, _label in model_field.choices or []]
+        self.default = model_field.get_default()
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        text = super().clean(value, row, **kwargs)
+        if not text:
+            return self.default
+        if text.lower() not in self.choices:
+            raise ValueError(_("Enter one of: %(choices)s.") % {"choices": ", ".join(self.choices)})
+        return text.lower()
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """Yes or no, written ``yes`` and ``no``; ``true``, ``false``, ``1`` and ``0`` read too, and an empty cell is no."""
+
+    YES = frozenset({"yes", "true", "1"})
+    NO = frozenset({"no", "false", "0", ""})
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = "" if value is None else str(value).strip().lower()
+        if text in self.YES:
+            return True
+        if text in self.NO:
+            return False
+        raise ValueError(_("Enter yes or no."))
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "yes" if value else "no"
+
+
+# Codes within one cell are separated by this, with or without spaces around it: "N; S-1; S-2".
+CODE_SEPARATOR = ";"
+
+
+class ElectionCodesWidget(widgets.Widget):
+    """Several objects of the election being imported, named by their codes in one cell (see ``CODE_SEPARATOR``).
+    Exports list the codes sorted, so a file of the same objects is always the same file."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        super().__init__()
+        self.model = model
+        self.election: Election | None = None
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> list[models.Model]:
+        text = TextWidget().clean(value) or ""
+        # dict.fromkeys: a code listed twice names one object, and the order of the cell is kept.
+        codes = list(dict.fromkeys(part.strip() for part in text.split(CODE_SEPARATOR) if part.strip()))
+        if not codes:
+            return []
+        named = self.model._default_manager.filter(election=self.election, code__in=codes)
+        found = {obj.code: obj for obj in named}  # type: ignore[attr-defined]
+        unknown = [code for code in codes if code not in found]
+        if len(unknown) == 1:
+            raise ValueError(
+                _("No %(model)s with %(field)s “%(value)s” in this election.")
+                % {"model": self.model._meta.verbose_name, "field": _("code"), "value": unknown[0]}
+            )
+        if unknown:
+            raise ValueError(
+                _("No %(models)s with these codes in this election: %(codes)s.")
+                % {"models": self.model._meta.verbose_name_plural, "codes": ", ".join(f"“{c}”" for c in unknown)}
+            )
+        return [found[code] for code in codes]
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        if value is None:
+            return ""
+        objects = value.all() if hasattr(value, "all") else value
+        codes = sorted(str(member.code) for member in objects)
+        return neutralise_formula(f"{CODE_SEPARATOR} ".join(codes))

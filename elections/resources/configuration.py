@@ -9,9 +9,9 @@ from typing import Any
 from import_export import fields
 
 from elections import services
-from elections.models import Candidate, Contest, District, Party, PollingStation
+from elections.models import Candidate, Contest, District, ElectoralDistrict, Party, PollingStation, VoteType
 from elections.resources.base import ElectionResource
-from elections.resources.cells import ElectionKeyWidget
+from elections.resources.cells import ChoiceWidget, ElectionKeyWidget
 
 
 class DistrictResource(ElectionResource):
@@ -53,8 +53,8 @@ class DistrictResource(ElectionResource):
 
 
 class PollingStationResource(ElectionResource):
-    """Polling stations: ``code``, ``name``, ``name_ar``, ``district`` (its code), ``registered_voters``,
-    ``latitude`` and ``longitude`` (both or neither)."""
+    """Polling stations: ``code``, ``name``, ``name_ar``, ``district`` (its code), ``registered_voters`` (empty when
+    unknown), ``latitude`` and ``longitude`` (both or neither)."""
 
     district = fields.Field(attribute="district", column_name="district", widget=ElectionKeyWidget(District, "code"))
     required_columns = ("code", "name", "district", "registered_voters")
@@ -89,19 +89,81 @@ class PartyResource(ElectionResource):
         write(party=instance, actor=self.actor, client_address=self.client_address)
 
 
+class VoteTypeResource(ElectionResource):
+    """Vote types: ``code``, ``name``, ``name_ar``, ``nist_type`` (``election-day``, ``early``, ``absentee``,
+    ``absentee-mail``, ``absentee-in-person``, ``provisional``, ``uocava`` or ``other``, the default) and
+    ``position``. They load only into a draft election."""
+
+    nist_type = fields.Field(
+        attribute="nist_type", column_name="nist_type", widget=ChoiceWidget(VoteType._meta.get_field("nist_type"))
+    )
+    required_columns = ("code", "name")
+
+    class Meta:
+        model = VoteType
+        fields = ("code", "name", "name_ar", "nist_type", "position")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("code",)
+
+    def save_through_service(self, instance: VoteType, *, is_create: bool) -> None:
+        write = services.create_vote_type if is_create else services.change_vote_type
+        write(vote_type=instance, actor=self.actor, client_address=self.client_address)
+
+
+class ContestResource(ElectionResource):
+    """Contests: ``slug``, ``name``, ``name_ar``, ``kind`` (``candidates``, the default, or ``measure``),
+    ``district`` or ``electoral_district`` (a code; both empty for the whole election), ``seats``, ``max_choices``,
+    ``threshold`` (measures only: the share “Yes” needs, empty for more than half) and ``position``."""
+
+    kind = fields.Field(attribute="kind", column_name="kind", widget=ChoiceWidget(Contest._meta.get_field("kind")))
+    district = fields.Field(attribute="district", column_name="district", widget=ElectionKeyWidget(District, "code"))
+    electoral_district = fields.Field(
+        attribute="electoral_district",
+        column_name="electoral_district",
+        widget=ElectionKeyWidget(ElectoralDistrict, "code"),
+    )
+    required_columns = ("slug", "name")
+    related = ("district", "electoral_district")
+
+    class Meta:
+        model = Contest
+        fields = (
+            "slug",
+            "name",
+            "name_ar",
+            "kind",
+            "district",
+            "electoral_district",
+            "seats",
+            "max_choices",
+            "threshold",
+            "position",
+        )
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("slug",)
+
+    def save_through_service(self, instance: Contest, *, is_create: bool) -> None:
+        write = services.create_contest if is_create else services.change_contest
+        write(contest=instance, actor=self.actor, client_address=self.client_address)
+
+
 class CandidateResource(ElectionResource):
-    """Candidates: ``contest`` (its slug), ``ballot_order``, ``name_en``, ``name_ar`` and ``party`` (its
-    abbreviation; empty for an independent). A candidate is known by its contest and ballot order."""
+    """Candidates: ``contest`` (its slug), ``ballot_order``, ``name_en``, ``name_ar`` (may be empty), ``party`` (its
+    abbreviation; empty for an independent) and ``is_write_in`` (``yes`` for a line of written-in votes, else ``no``
+    or empty). A candidate is known by its contest and ballot order; a measure's choices are “Yes” (ballot order 1)
+    and “No” (2)."""
 
     contest = fields.Field(attribute="contest", column_name="contest", widget=ElectionKeyWidget(Contest, "slug"))
     party = fields.Field(attribute="party", column_name="party", widget=ElectionKeyWidget(Party, "abbreviation"))
-    required_columns = ("contest", "ballot_order", "name_en", "name_ar")
+    required_columns = ("contest", "ballot_order", "name_en")
     election_lookup = "contest__election"
     related = ("contest", "party")
 
     class Meta:
         model = Candidate
-        fields = ("contest", "ballot_order", "name_en", "name_ar", "party")
+        fields = ("contest", "ballot_order", "name_en", "name_ar", "party", "is_write_in")
         import_order = fields
         export_order = fields
         import_id_fields = ("contest", "ballot_order")

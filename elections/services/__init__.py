@@ -1,12 +1,12 @@
-"""Every write of the elections app: an election's status (``status``), its configuration (``configuration``) and
-its staff (``staff``), all through the steps of ``audited_writes``. Import the services from here."""
+"""Every write of the elections app: an election's status (``status``), its configuration (``configuration``,
+``electoral_districts``) and its staff (``staff``), all through the steps of ``audited_writes``. Import the services
+from here."""
 
 from elections.services.audited_writes import (
     OPERATOR,
     ConfigurationActor,
     ConfigurationRefused,
     Operator,
-    one_results_note_per_election,
 )
 from elections.services.configuration import (
     change_candidate,
@@ -15,19 +15,28 @@ from elections.services.configuration import (
     change_election,
     change_party,
     change_station,
+    change_vote_type,
     create_candidate,
     create_contest,
     create_district,
     create_election,
     create_party,
     create_station,
+    create_vote_type,
     delete_candidate,
     delete_contest,
     delete_district,
     delete_election,
     delete_party,
     delete_station,
+    delete_vote_type,
 )
+from elections.services.electoral_districts import (
+    change_electoral_district,
+    create_electoral_district,
+    delete_electoral_district,
+)
+from elections.services.results_notes import one_results_note_per_election
 from elections.services.staff import (
     add_user_to_group,
     change_clerk_assignment,
@@ -63,29 +72,35 @@ __all__ = [
     "change_contest",
     "change_district",
     "change_election",
+    "change_electoral_district",
     "change_party",
     "change_staff_user",
     "change_station",
     "change_supervisor_assignment",
+    "change_vote_type",
     "close_election",
     "create_candidate",
     "create_clerk_assignment",
     "create_contest",
     "create_district",
     "create_election",
+    "create_electoral_district",
     "create_party",
     "create_staff_user",
     "create_station",
     "create_supervisor_assignment",
+    "create_vote_type",
     "delete_candidate",
     "delete_clerk_assignment",
     "delete_contest",
     "delete_district",
     "delete_election",
+    "delete_electoral_district",
     "delete_party",
     "delete_staff_user",
     "delete_station",
     "delete_supervisor_assignment",
+    "delete_vote_type",
     "list_opening_problems",
     "one_results_note_per_election",
     "open_election",

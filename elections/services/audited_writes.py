@@ -2,16 +2,16 @@
 finality of the election the object belongs to, the model's validation, the write, one audit event with the
 object's values before and after, and the note that the election's public results change.
 
-Services name an object's ``Kind`` (its fields and how to find its election) and call ``create_object``,
-``change_object`` or ``delete_object``. The database refuses the same "certified is final" and "counting method
-fixed once open" writes on its own (migration 0003); a refusal of the database becomes a ``ConfigurationRefused``.
+Services name an object's ``Kind`` (its fields, its many-to-many members and how to find its election) and call
+``create_object``, ``change_object`` or ``delete_object``. The database refuses the same "certified is final" and
+"counting method fixed once open" writes on its own (migration 0003); a refusal of the database becomes a
+``ConfigurationRefused``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -22,12 +22,14 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from elections.models import Election
+from elections.services.results_notes import note_elections_changed
 from trust.audit import record_audit_event
-from trust.changes import note_results_changed
 from trust.errors import DomainError
 from trust.roles import require_official
 
 M = TypeVar("M", bound=models.Model)
+#: The objects of each many-to-many field a write sets, by field name.
+Members = Mapping[str, Iterable[models.Model]]
 
 
 class Operator:
@@ -64,19 +66,26 @@ def _allow(actor: ConfigurationActor, stored: Any, new: Any) -> None:
     return None
 
 
+def _allow_members(obj: Any, members: dict[str, list[models.Model]]) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind(Generic[M]):
     """How the shared steps treat one model.
 
     ``fields`` are the fields a configuration write sets and the audit log records (never a password).
     ``check(actor, stored, new)`` refuses what this model's own rules forbid: ``stored`` is None on create and
-    ``new`` is None on delete.
+    ``new`` is None on delete. ``members`` are its many-to-many fields, recorded as sorted primary keys;
+    ``check_members(obj, members)`` refuses members a write would give ``obj`` that its rules forbid.
     """
 
     label: str
     fields: tuple[str, ...]
     election_id_of: Callable[[M], int | None]
     check: Callable[[ConfigurationActor, M | None, M | None], None] = _allow
+    members: tuple[str, ...] = ()
+    check_members: Callable[[M, dict[str, list[models.Model]]], None] = _allow_members
 
 
 def field_values(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
@@ -84,33 +93,17 @@ def field_values(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
     return {name: obj._meta.get_field(name).value_from_object(obj) for name in names}  # type: ignore[union-attr]
 
 
-# Elections whose results change, held until the end of a ``one_results_note_per_election`` block.
-_held_notes: ContextVar[set[tuple[int, str]] | None] = ContextVar("configuration_notes", default=None)
+def member_ids(obj: models.Model, names: Iterable[str]) -> dict[str, list[Any]]:
+    """The sorted primary keys of ``obj``'s members in each many-to-many field ``names``."""
+    return {name: sorted(getattr(obj, name).values_list("pk", flat=True)) for name in names}
 
 
-@contextmanager
-def one_results_note_per_election(*, note: bool = True) -> Iterator[None]:
-    """Inside this block the configuration writes note each election's results change once, when the block ends
-    without an error, instead of once per object (an import of thousands of stations would otherwise note it
-    thousands of times). Use it inside the writing transaction; ``note=False`` notes nothing (a dry run)."""
-    held: set[tuple[int, str]] = set()
-    token = _held_notes.set(held)
-    try:
-        yield
-    finally:
-        _held_notes.reset(token)
-    if note:
-        for election_id, slug in sorted(held):
-            note_results_changed(election_id=election_id, election_slug=slug)
-
-
-def _note(elections: Iterable[Election]) -> None:
-    held = _held_notes.get()
-    for election_id, slug in sorted({(election.pk, election.slug) for election in elections}):
-        if held is None:
-            note_results_changed(election_id=election_id, election_slug=slug)
-        else:
-            held.add((election_id, slug))
+def _wanted_members(kind: Kind[M], members: Members | None) -> dict[str, list[models.Model]]:
+    wanted = {name: list(objects) for name, objects in (members or {}).items()}
+    unknown = sorted(set(wanted) - set(kind.members))
+    if unknown:
+        raise TypeError(f"{kind.label} has no members {unknown}")
+    return wanted
 
 
 def _lock_elections(election_ids: Iterable[int | None]) -> list[Election]:
@@ -189,18 +182,24 @@ def _record(
         client_address=client_address,
         election_id=election_id,
     )
-    _note(elections)
+    note_elections_changed(elections)
 
 
-def create_object(obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_address: str | None) -> M:
-    """Validate and insert the unsaved ``obj``; one ``<kind>.create`` event holds its values."""
+def create_object(
+    obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_address: str | None, members: Members | None = None
+) -> M:
+    """Validate and insert the unsaved ``obj`` with its ``members``; one ``<kind>.create`` event holds its values."""
     official = acting_official(actor)
+    wanted = _wanted_members(kind, members)
     with _database_refusals(), transaction.atomic():
         elections = _lock_elections([kind.election_id_of(obj)])
         refuse_final(elections)
         kind.check(actor, None, obj)
+        kind.check_members(obj, wanted)
         _validate(obj)
         obj.save(force_insert=True)
+        for name, objects in wanted.items():
+            getattr(obj, name).set(objects)
         if isinstance(obj, Election):
             elections = [obj]
         _record(
@@ -209,7 +208,7 @@ def create_object(obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_ad
             kind=kind,
             official=official,
             before=None,
-            after=field_values(obj, kind.fields),
+            after=field_values(obj, kind.fields) | member_ids(obj, kind.members),
             election_id=kind.election_id_of(obj),
             elections=elections,
             client_address=client_address,
@@ -217,24 +216,33 @@ def create_object(obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_ad
     return obj
 
 
-def change_object(obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_address: str | None) -> M:
-    """Store the values ``obj`` holds in ``kind.fields`` (no other field is written). One ``<kind>.change`` event
-    holds the fields that changed, before and after; a change that changes nothing writes nothing."""
+def change_object(
+    obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_address: str | None, members: Members | None = None
+) -> M:
+    """Store the values ``obj`` holds in ``kind.fields`` (no other field is written), and the ``members`` given (a
+    many-to-many field left out keeps its members). One ``<kind>.change`` event holds the fields that changed,
+    before and after; a change that changes nothing writes nothing."""
     official = acting_official(actor)
     model = type(obj)
+    wanted = _wanted_members(kind, members)
     with _database_refusals(), transaction.atomic():
         current = _stored(model, obj.pk)
         # An object moved to another election belongs to both while it moves: both must allow it.
         elections = _lock_elections([kind.election_id_of(current), kind.election_id_of(obj)])
         stored = model._default_manager.select_for_update().get(pk=obj.pk)
         refuse_final(elections)
-        before, after = field_values(stored, kind.fields), field_values(obj, kind.fields)
-        changed = [name for name in kind.fields if before[name] != after[name]]
+        before = field_values(stored, kind.fields) | member_ids(stored, wanted)
+        after = field_values(obj, kind.fields) | {name: sorted(o.pk for o in objs) for name, objs in wanted.items()}
+        changed = [name for name in (*kind.fields, *wanted) if before[name] != after[name]]
         if not changed:
             return obj
         kind.check(actor, stored, obj)
+        kind.check_members(obj, wanted)
         _validate(obj)
-        obj.save(update_fields=changed)
+        obj.save(update_fields=[name for name in changed if name in kind.fields])
+        for name in changed:
+            if name in wanted:
+                getattr(obj, name).set(wanted[name])
         if isinstance(obj, Election):
             # The public results are found by slug: note the new one too when it changed.
             elections = [*elections, obj]
@@ -262,7 +270,7 @@ def delete_object(obj: M, *, kind: Kind[M], actor: ConfigurationActor, client_ad
         stored = model._default_manager.select_for_update().get(pk=obj.pk)
         refuse_final(elections)
         kind.check(actor, stored, None)
-        before = field_values(stored, kind.fields)
+        before = field_values(stored, kind.fields) | member_ids(stored, kind.members)
         pk, election_id = stored.pk, kind.election_id_of(stored)
         try:
             deleted = stored.delete()[1]

@@ -1,6 +1,7 @@
-"""Every write of an election's configuration: the election's own fields, its districts, polling stations, parties,
-contests and candidates. Each one is checked, written in one transaction, audited with before and after, and noted
-so the public results show it (see ``audited_writes``).
+"""Every write of an election's configuration: the election's own fields, its vote types, districts, polling
+stations, parties, contests and candidates (its electoral districts: ``electoral_districts``). Each one is checked,
+written in one transaction, audited with before and after, and noted so the public results show it (see
+``audited_writes``).
 
 A service takes the object as the caller prepared it (a new unsaved one to create, a stored one with edited fields
 to change), as the admin's forms and the import rows hand it over.
@@ -8,9 +9,11 @@ to change), as the admin's forms and the import rows hand it over.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.utils.translation import gettext as _
 
-from elections.models import Candidate, Contest, District, Election, Party, PollingStation
+from elections.models import Candidate, Contest, District, Election, Party, PollingStation, VoteType
 from elections.services.audited_writes import (
     ConfigurationActor,
     ConfigurationRefused,
@@ -19,6 +22,10 @@ from elections.services.audited_writes import (
     create_object,
     delete_object,
 )
+
+# A tally sheet's shape follows these: once sheets may exist, they cannot change.
+FROZEN_AFTER_DRAFT = ("counting_method", "counts_blank_and_invalid", "counts_undervotes_and_overvotes")
+FROZEN_LABELS = {field.name: field.verbose_name for field in Election._meta.fields if field.name in FROZEN_AFTER_DRAFT}
 
 
 def _check_election(actor: ConfigurationActor, stored: Election | None, new: Election | None) -> None:
@@ -29,14 +36,42 @@ def _check_election(actor: ConfigurationActor, stored: Election | None, new: Ele
             _("A new election starts as a draft with hidden results; open, close, publish and certify change that."),
             code="invalid",
         )
-    if stored is not None and stored.status != Election.Status.DRAFT and new.counting_method != stored.counting_method:
-        message = _(
-            "The counting method of “%(election)s” can no longer change: it is %(status)s, and the counting method "
-            "is fixed once the election leaves draft."
-        ) % {"election": stored, "status": stored.get_status_display()}
-        raise ConfigurationRefused(
-            message, code="counting_method_frozen", details={"fields": {"counting_method": [message]}}
+    if stored is None or stored.status == Election.Status.DRAFT:
+        return
+    for name in FROZEN_AFTER_DRAFT:
+        if getattr(new, name) != getattr(stored, name):
+            _refuse_frozen(stored, name)
+
+
+def _refuse_frozen(stored: Election, name: str) -> NoReturn:
+    params = {"election": stored, "status": stored.get_status_display()}
+    if name == "counting_method":
+        code = "counting_method_frozen"
+        message = (
+            _(
+                "The counting method of “%(election)s” can no longer change: it is %(status)s, and the counting method "
+                "is fixed once the election leaves draft."
+            )
+            % params
         )
+    else:
+        code = "counting_frozen"
+        message = _(
+            "“%(field)s” of “%(election)s” can no longer change: it is %(status)s, and what tally sheets count is "
+            "fixed once the election leaves draft."
+        ) % {**params, "field": FROZEN_LABELS[name]}
+    raise ConfigurationRefused(message, code=code, details={"fields": {name: [message]}})
+
+
+def _check_vote_type(actor: ConfigurationActor, stored: VoteType | None, new: VoteType | None) -> None:
+    election_ids = {vote_type.election_id for vote_type in (stored, new) if vote_type is not None}
+    # Read under the election's lock, which the shared steps hold by now.
+    for election in Election.objects.filter(pk__in=election_ids).exclude(status=Election.Status.DRAFT):
+        message = _(
+            "The vote types of “%(election)s” can no longer change: it is %(status)s, and every tally sheet gives "
+            "its votes per vote type as they were when it left draft."
+        ) % {"election": election, "status": election.get_status_display()}
+        raise ConfigurationRefused(message, code="vote_types_frozen")
 
 
 def _election_of_contest(contest_id: int | None) -> int | None:
@@ -45,9 +80,25 @@ def _election_of_contest(contest_id: int | None) -> int | None:
 
 ELECTION = Kind[Election](
     label="election",
-    fields=("name", "name_ar", "slug", "date", "time_zone", "counting_method", "double_entry"),
+    fields=(
+        "name",
+        "name_ar",
+        "slug",
+        "date",
+        "time_zone",
+        "counting_method",
+        "counts_blank_and_invalid",
+        "counts_undervotes_and_overvotes",
+        "double_entry",
+    ),
     election_id_of=lambda election: election.pk,
     check=_check_election,
+)
+VOTE_TYPE = Kind[VoteType](
+    label="votetype",
+    fields=("election", "code", "name", "name_ar", "nist_type", "position"),
+    election_id_of=lambda vote_type: vote_type.election_id,
+    check=_check_vote_type,
 )
 DISTRICT = Kind[District](
     label="district",
@@ -66,12 +117,24 @@ PARTY = Kind[Party](
 )
 CONTEST = Kind[Contest](
     label="contest",
-    fields=("election", "name", "name_ar", "slug", "district", "seats", "max_choices", "position"),
+    fields=(
+        "election",
+        "name",
+        "name_ar",
+        "slug",
+        "kind",
+        "district",
+        "electoral_district",
+        "seats",
+        "max_choices",
+        "threshold",
+        "position",
+    ),
     election_id_of=lambda contest: contest.election_id,
 )
 CANDIDATE = Kind[Candidate](
     label="candidate",
-    fields=("contest", "name_en", "name_ar", "party", "ballot_order"),
+    fields=("contest", "name_en", "name_ar", "party", "ballot_order", "is_write_in"),
     election_id_of=lambda candidate: _election_of_contest(candidate.contest_id),
 )
 
@@ -82,11 +145,12 @@ def create_election(*, election: Election, actor: ConfigurationActor, client_add
 
 
 def change_election(*, election: Election, actor: ConfigurationActor, client_address: str | None = None) -> Election:
-    """Store ``election``'s edited name, Arabic name, slug, date, time zone, counting method and double entry.
+    """Store ``election``'s edited name, Arabic name, slug, date, time zone, counting method, what its sheets count
+    and double entry.
 
-    Refused once it is certified; the counting method is refused once it has left draft. Its status and results
-    visibility change only through ``open_election``, ``close_election``, ``publish_results`` and
-    ``certify_election``.
+    Refused once it is certified; the counting method and what its sheets count are refused once it has left draft.
+    Its status and results visibility change only through ``open_election``, ``close_election``, ``publish_results``
+    and ``certify_election``.
     """
     return change_object(election, kind=ELECTION, actor=actor, client_address=client_address)
 
@@ -95,6 +159,21 @@ def delete_election(*, election: Election, actor: ConfigurationActor, client_add
     """Delete ``election`` with its districts, stations, parties, contests and candidates (refused once certified,
     and while entries refer to it)."""
     delete_object(election, kind=ELECTION, actor=actor, client_address=client_address)
+
+
+def create_vote_type(*, vote_type: VoteType, actor: ConfigurationActor, client_address: str | None = None) -> VoteType:
+    """Add ``vote_type`` (unsaved) to its election, while the election is a draft."""
+    return create_object(vote_type, kind=VOTE_TYPE, actor=actor, client_address=client_address)
+
+
+def change_vote_type(*, vote_type: VoteType, actor: ConfigurationActor, client_address: str | None = None) -> VoteType:
+    """Store ``vote_type``'s edited fields, while its election is a draft."""
+    return change_object(vote_type, kind=VOTE_TYPE, actor=actor, client_address=client_address)
+
+
+def delete_vote_type(*, vote_type: VoteType, actor: ConfigurationActor, client_address: str | None = None) -> None:
+    """Delete ``vote_type``, while its election is a draft (refused while entries refer to it)."""
+    delete_object(vote_type, kind=VOTE_TYPE, actor=actor, client_address=client_address)
 
 
 def create_district(*, district: District, actor: ConfigurationActor, client_address: str | None = None) -> District:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from elections.models import Contest, Election
+from elections.selectors import list_contest_station_ids
 from trust.audit import record_audit_event
 from trust.changes import note_results_changed
 from trust.errors import TransitionRefused
@@ -69,11 +70,15 @@ def list_opening_problems(election: Election) -> list[str]:
     contests = list(Contest.objects.filter(election=election).annotate(candidate_count=Count("candidates")))
     if not contests:
         problems.append(_("it has no contests"))
+    # The same station sets that entry and the tallies use: a district's nested stations count as its own.
+    stations_of = list_contest_station_ids(election_id=election.pk)
     for contest in contests:
         if contest.candidate_count == 0:
             problems.append(_("contest “%(name)s” has no candidates") % {"name": contest.name})
-        elif contest.district_id and not contest.district.stations.exists():  # type: ignore[union-attr]
-            problems.append(_("contest “%(name)s” covers a district without polling stations") % {"name": contest.name})
+        elif contest.is_measure and contest.candidate_count < 2:
+            problems.append(_("ballot measure “%(name)s” needs at least two choices") % {"name": contest.name})
+        elif not stations_of.get(contest.pk):
+            problems.append(_("contest “%(name)s” is not voted on at any polling station") % {"name": contest.name})
     return problems
 
 

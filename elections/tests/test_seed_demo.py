@@ -11,17 +11,20 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from elections.demo_data import DEMO_DISTRICTS, DEMO_ELECTION_SLUG, DISTRICT_SPAN
+from elections.demo_regional import REGIONAL_ELECTION_SLUG
 from elections.models import (
     Candidate,
     ClerkAssignment,
     Contest,
     District,
     Election,
+    ElectoralDistrict,
     Party,
     PollingStation,
     SupervisorAssignment,
+    VoteType,
 )
-from elections.selectors import list_stations_for_user
+from elections.selectors import list_contest_station_ids, list_stations_for_user
 from elections.services import list_opening_problems, open_election
 from elections.tests.support import ResultsChanges
 from trust.models import AuditEvent
@@ -75,17 +78,40 @@ def test_demo_has_districts_stations_parties_and_contests_in_the_planned_ranges(
     assert demo.districts.count() == 5
     assert 100 <= demo.stations.count() <= 130
     assert 5 <= demo.parties.count() <= 6
-    assert demo.contests.count() == 3
-    for contest in demo.contests.all():
-        assert 6 <= contest.candidates.count() <= 14, contest.slug
+    assert demo.contests.count() == 5
+    for contest in demo.contests.filter(kind=Contest.Kind.CANDIDATES):
+        assert 4 <= contest.candidates.count() <= 14, contest.slug
 
 
 def test_demo_contests_cover_a_mayor_a_council_and_one_district(demo: Election) -> None:
-    mayor, council, district_contest = demo.contests.order_by("position")
+    mayor, council, district_contest, ward, measure = demo.contests.order_by("position")
     assert (mayor.district, mayor.seats, mayor.max_choices) == (None, 1, 1)
     assert (council.district, council.seats, council.max_choices) == (None, 5, 5)
     assert district_contest.district is not None
     assert district_contest.district.stations.exists()
+    assert ward.electoral_district is not None
+    assert measure.kind == Contest.Kind.MEASURE
+    assert list(measure.candidates.values_list("name_en", flat=True)) == ["Yes", "No"]
+
+
+def test_the_demo_ward_crosses_districts_without_following_them(demo: Election) -> None:
+    ward = demo.contests.get(slug="riverfront-ward")
+    covered = list_contest_station_ids(election_id=demo.pk)[ward.pk]
+    districts = set(PollingStation.objects.filter(pk__in=covered).values_list("district__code", flat=True))
+    assert districts == {"HB", "RS"}
+    harbour = demo.stations.filter(district__code="HB")
+    assert 0 < harbour.filter(pk__in=covered).count() < harbour.count()
+
+
+def test_the_regional_demo_shows_vote_types_residual_votes_write_ins_and_unknown_voters(demo: Election) -> None:
+    regional = Election.objects.get(slug=REGIONAL_ELECTION_SLUG)
+    assert list(regional.vote_types.values_list("code", flat=True)) == ["election_day", "early", "mail"]
+    assert (regional.counts_blank_and_invalid, regional.counts_undervotes_and_overvotes) == (False, True)
+    assert Candidate.objects.filter(contest__election=regional, is_write_in=True).count() == 2
+    assert regional.contests.filter(kind=Contest.Kind.MEASURE).count() == 1
+    assert regional.contests.filter(electoral_district__isnull=False).count() == 1
+    assert regional.stations.filter(registered_voters__isnull=True).exists()
+    assert list_opening_problems(regional) == []
 
 
 def test_demo_districts_stations_and_parties_are_named_in_english_and_arabic(demo: Election) -> None:
@@ -113,6 +139,7 @@ def test_every_demo_candidate_has_an_english_and_an_arabic_name(demo: Election) 
 def test_every_demo_station_has_voters_and_coordinates_inside_its_district(demo: Election) -> None:
     areas = {d.code: d for d in DEMO_DISTRICTS}
     for station in demo.stations.select_related("district"):
+        assert station.registered_voters is not None, station.code
         assert 300 <= station.registered_voters <= 1500, station.code
         assert station.latitude is not None, station.code
         assert station.longitude is not None, station.code
@@ -174,21 +201,24 @@ def test_seeding_writes_every_object_through_its_service_and_notes_the_results_o
 ) -> None:
     run_seed_demo()
     demo = Election.objects.get(slug=DEMO_ELECTION_SLUG)
+    regional = Election.objects.get(slug=REGIONAL_ELECTION_SLUG)
     created = Counter(AuditEvent.objects.filter(action__endswith=".create").values_list("action", flat=True).order_by())
     assert created == {
-        "election.create": 1,
-        "district.create": demo.districts.count(),
-        "pollingstation.create": demo.stations.count(),
-        "party.create": demo.parties.count(),
-        "contest.create": demo.contests.count(),
-        "candidate.create": Candidate.objects.filter(contest__election=demo).count(),
+        "election.create": 2,
+        "district.create": District.objects.count(),
+        "pollingstation.create": PollingStation.objects.count(),
+        "party.create": Party.objects.count(),
+        "contest.create": Contest.objects.count(),
+        "electoraldistrict.create": ElectoralDistrict.objects.count(),
+        "votetype.create": VoteType.objects.count(),
+        "candidate.create": Candidate.objects.count(),
         "user.create": 3,
         "supervisorassignment.create": 1,
         "clerkassignment.create": ClerkAssignment.objects.count(),
     }
     assert AuditEvent.objects.filter(action="user.group_add").count() == 3
     assert not AuditEvent.objects.filter(actor__isnull=False).exists()
-    assert [change.election_id for change in results_changes.noted] == [demo.pk]
+    assert sorted(change.election_id for change in results_changes.noted) == sorted([demo.pk, regional.pk])
 
 
 def test_seeding_prints_the_demo_logins_and_addresses(db: None) -> None:

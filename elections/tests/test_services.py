@@ -65,8 +65,18 @@ def test_district_contest_needs_stations_in_its_district(election: Election, off
     empty = election.districts.create(code="E", name="Empty")
     contest = Contest.objects.create(election=election, name="Empty seat", slug="empty-seat", district=empty)
     Candidate.objects.create(contest=contest, name_en="Solo", name_ar="منفرد", ballot_order=1)
-    with pytest.raises(TransitionRefused, match="district without polling stations"):
+    with pytest.raises(TransitionRefused, match="not voted on at any polling station"):
         services.open_election(election=election, actor=official)
+
+
+def test_a_district_whose_stations_all_lie_in_its_child_districts_may_open(election: Election, official: User) -> None:
+    """The opening check follows the nesting as entry and the tallies do (a county holding only precincts' wards)."""
+    county = election.districts.create(code="COUNTY", name="County")
+    ward = election.districts.create(code="WARD", name="Ward", parent=county)
+    election.stations.create(district=ward, code="W-1", name="Ward box", registered_voters=100)
+    contest = Contest.objects.create(election=election, name="County seat", slug="county-seat", district=county)
+    Candidate.objects.create(contest=contest, name_en="Solo", ballot_order=1)
+    assert not any("County seat" in problem for problem in services.list_opening_problems(election))
 
 
 @pytest.mark.parametrize(

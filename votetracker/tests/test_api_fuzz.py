@@ -33,7 +33,7 @@ from ballots.services import record_ballot
 from ballots.tests.support import set_counting
 from elections.models import Election
 from elections.services import open_election, publish_results
-from trust.tokens import issue_api_token
+from trust.tokens import activate_api_token, offer_api_token
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -171,7 +171,7 @@ def test_generated_requests_to_every_operation_get_documented_answers_and_never_
     settings.ENTRY_API_RATE = "1000000/min"
     set_counting(open_election(election=election, actor=official), Election.CountingMethod.BOTH)
     publish_results(election=Election.objects.get(pk=election.pk), actor=official)
-    token = issue_api_token(user=clerk, name="fuzz", issued_by=official)[1]
+    token = activate_api_token(api_token=offer_api_token(user=clerk, name="fuzz", issued_by=official), user=clerk)[1]
     known = _known(election, clerk, official)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
@@ -211,7 +211,7 @@ def test_a_reason_holding_a_nul_character_is_answered_422_not_503(
     """PostgreSQL cannot store NUL; it used to surface as a database error, answered 503 "database not answering"."""
     set_counting(open_election(election=election, actor=official), Election.CountingMethod.BOTH)
     ballot_id = _known(election, clerk, official)["ballot_id"][0]
-    token = issue_api_token(user=clerk, name="nul", issued_by=official)[1]
+    token = activate_api_token(api_token=offer_api_token(user=clerk, name="nul", issued_by=official), user=clerk)[1]
     response = client.post(
         f"/api/v1/entry/ballots/{ballot_id}/void",
         {"reason": reason},

@@ -18,7 +18,7 @@ from ballots.models import TallySheet
 from ballots.tests.support import set_counting
 from elections.models import ClerkAssignment, Election
 from elections.services import open_election, publish_results
-from trust.tokens import issue_api_token
+from trust.tokens import activate_api_token, offer_api_token
 from votetracker.api import api
 from votetracker.tests.servers import daphne_server
 
@@ -151,7 +151,9 @@ def test_newman_runs_the_collection_against_a_real_server(
     station = election.stations.get(code="N-002")
     ClerkAssignment.objects.create(user=clerk, station=station)
     contest = election.contests.get(slug="mayor")
-    _token, secret = issue_api_token(user=clerk, name="newman", issued_by=official)
+    _token, secret = activate_api_token(
+        api_token=offer_api_token(user=clerk, name="newman", issued_by=official), user=clerk
+    )
     with daphne_server() as base:
         variables = {
             "baseUrl": base,

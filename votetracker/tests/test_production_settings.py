@@ -23,6 +23,7 @@ answers = {}
 for name, path, headers in [
     ("page_over_http", "/admin/login/", {}),
     ("page_over_https", "/admin/login/", {"HTTP_X_FORWARDED_PROTO": "https"}),
+    ("page_claiming_https", "/admin/login/", {"HTTP_X_FORWARDED_PROTO": "https", "REMOTE_ADDR": "203.0.113.9"}),
     ("healthz_over_http", "/healthz", {}),
 ]:
     response = client.get(path, **headers)
@@ -37,7 +38,8 @@ print(json.dumps(answers))
 
 
 def production_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """A server-mode node as it is deployed: a public host name, a long random key, DEBUG off."""
+    """A server-mode node as it is deployed: a public host name, a long random key, DEBUG off, and the proxy in front
+    (the test client's address) trusted."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HTTPS", "DEBUG"}}
     env.update(
         {
@@ -46,6 +48,7 @@ def production_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": "results.example.org,testserver",
             "CSRF_TRUSTED_ORIGINS": "https://results.example.org",
+            "TRUSTED_PROXIES": "127.0.0.1",
             **overrides,
         }
     )
@@ -96,6 +99,8 @@ def test_server_mode_redirects_to_https_and_sends_hsts_and_secure_cookies(tmp_pa
     assert over_https["status"] == 200
     assert over_https["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert over_https["secure_cookies"] == ["csrftoken"]
+    # Only the trusted proxy says what the scheme was: a client claiming HTTPS itself is still redirected.
+    assert answers["page_claiming_https"]["status"] == 301
     # Probes come from inside over plain HTTP and must not be redirected.
     assert answers["healthz_over_http"]["status"] == 200
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from elections.demo import DEMO_ELECTION_SLUG, DemoSeedResult, seed_demo, summarise_election
+from elections.demo_regional import REGIONAL_ELECTION_NAME, REGIONAL_ELECTION_SLUG
 
 
 class Command(BaseCommand):
@@ -44,6 +45,10 @@ class Command(BaseCommand):
                 )
             )
             self.stdout.write("It is a draft: sign in as the official to review it and open it for entry.")
+            self.stdout.write(
+                f"Beside it, “{REGIONAL_ELECTION_NAME}” ({REGIONAL_ELECTION_SLUG}) shows votes by type, undervotes and "
+                "overvotes, write-ins, a ballot measure and a district made of precincts of two townships."
+            )
         elif result.election is not None:
             self.stdout.write(f"The demo election {DEMO_ELECTION_SLUG} already exists; nothing was changed.")
         elif if_empty:

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,17 +18,26 @@ from django.db.models import Max
 from ballots.models import TallySheet, TurnoutReport
 from ballots.services import report_turnout, submit_tally_sheet
 from elections.models import Contest, Election, PollingStation
-from elections.selectors import list_district_ids_under
+from elections.selectors import list_contest_station_ids
 from elections.services import open_election, publish_results
 from trust.errors import DomainError
 from trust.tokens import issue_api_token, revoke_api_tokens
 
 
 def plan_sheet(
-    rng: random.Random, station: PollingStation, contest: Contest, weights: dict[int, float]
+    rng: random.Random,
+    station: PollingStation,
+    contest: Contest,
+    weights: dict[int, float],
+    *,
+    vote_types: Sequence[str] = (),
+    undervotes_and_overvotes: bool = False,
 ) -> dict[str, Any]:
-    """Numbers that add up: a turnout of 35–80 %, a few blank and invalid ballots, votes spread by ``weights``."""
-    cast = int(station.registered_voters * rng.uniform(0.35, 0.8))
+    """Numbers that add up: a turnout of 35–80 %, a few blank and invalid ballots (or undervotes and overvotes,
+    where the election counts those), votes spread by ``weights`` and, where the election reports vote types, each
+    candidate's votes split among them."""
+    # A station whose registered voters are unknown is simulated as a middling one.
+    cast = int((station.registered_voters or 800) * rng.uniform(0.35, 0.8))
     blank = rng.randint(0, max(1, cast // 50))
     invalid = rng.randint(0, max(1, cast // 40))
     valid = max(0, cast - blank - invalid)
@@ -36,7 +45,22 @@ def plan_sheet(
     votes = dict.fromkeys(ids, 0)
     for candidate_id in rng.choices(ids, weights=[weights[i] for i in ids], k=valid) if ids else []:
         votes[candidate_id] += 1
-    return {"ballots_cast": blank + invalid + sum(votes.values()), "blank": blank, "invalid": invalid, "votes": votes}
+    sheet: dict[str, Any] = {"ballots_cast": blank + invalid + sum(votes.values()), "votes": votes}
+    if undervotes_and_overvotes:
+        sheet.update(blank=0, invalid=0, undervotes=blank, overvotes=invalid)
+    else:
+        sheet.update(blank=blank, invalid=invalid)
+    if vote_types:
+        sheet["votes_by_type"] = {candidate_id: _split(rng, n, vote_types) for candidate_id, n in votes.items()}
+    return sheet
+
+
+def _split(rng: random.Random, votes: int, vote_types: Sequence[str]) -> dict[str, int]:
+    """``votes`` shared among ``vote_types`` at random, most of them on the first."""
+    shares = dict.fromkeys(vote_types, 0)
+    for code in rng.choices(list(vote_types), weights=[3] + [1] * (len(vote_types) - 1), k=votes):
+        shares[code] += 1
+    return shares
 
 
 class EntryRefused(Exception):
@@ -104,9 +128,9 @@ class Command(BaseCommand):
         if not stations or not contests:
             raise CommandError("The election has no polling stations or no contests.")
         weights = {c.pk: {cand.pk: rng.uniform(0.5, 3.0) for cand in c.candidates.all()} for c in contests}
-        everywhere = {s.district_id for s in stations}
-        scopes = {c.pk: list_district_ids_under({c.district_id}) if c.district_id else everywhere for c in contests}
-        pairs = [(s, c) for s in stations for c in contests if s.district_id in scopes[c.pk]]
+        scopes = list_contest_station_ids(election_id=election.pk)
+        vote_types = list(election.vote_types.order_by("position", "code").values_list("code", flat=True))
+        pairs = [(s, c) for s in stations for c in contests if s.pk in scopes[c.pk]]
         rng.shuffle(pairs)
         interval = 1.0 / options["rate"]
         deadline = time.monotonic() + options["duration"]
@@ -128,7 +152,14 @@ class Command(BaseCommand):
             started = time.monotonic()
             station, contest = pairs[index % len(pairs)]
             index += 1
-            numbers = plan_sheet(rng, station, contest, weights[contest.pk])
+            numbers = plan_sheet(
+                rng,
+                station,
+                contest,
+                weights[contest.pk],
+                vote_types=vote_types,
+                undervotes_and_overvotes=election.counts_undervotes_and_overvotes,
+            )
             try:
                 reason = "Recount at the counting centre" if (station.pk, contest.pk) in counted else ""
                 sheet(station, contest, numbers, reason)

@@ -1,5 +1,6 @@
-"""``manage.py verify_audit``: check the audit log's hash chain from its first event to its last, and, given signed
-checkpoints and their public key, that the log still holds every head they signed."""
+"""``manage.py verify_audit``: check the audit log's hash chain from its first event to its last, that every entry row
+is as the latest event that wrote it left it, and, given signed checkpoints and their public key, that the log still
+holds every head they signed."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from trust.audit import find_chain_breaks
 from trust.checkpoints import CheckpointKeyError, CheckpointReport, check_checkpoints, load_public_key
 from trust.models import AuditEvent
+from trust.rows import check_entry_rows
 
 
 class Command(BaseCommand):
     help = (
-        "Verify the audit log's hash chain; exits non-zero naming the first event that does not verify. With "
+        "Verify the audit log's hash chain and that no entry row changed without an event; exits non-zero naming the "
+        "first event that does not verify and the first row no event wrote. With "
         "--checkpoints and --public-key, also verify each checkpoint's signature and that the log still holds the "
         "head it signed, naming each checkpoint that catches a rewrite, a truncation or a restored older copy."
     )
@@ -34,6 +37,7 @@ class Command(BaseCommand):
         chain_break = find_chain_breaks()
         if chain_break is not None:
             problems.append(f"Audit event #{chain_break.event_id} does not verify: {chain_break.reason}.")
+        problems += self._check_rows()
         report = None
         if checkpoints is not None and public_key_path is not None:
             report = self._check(checkpoints, public_key_path)
@@ -48,7 +52,24 @@ class Command(BaseCommand):
                 f" {len(report.verified)} checkpoint(s) hold; the latest covers event #{latest.event_id}, "
                 f"{uncovered} event(s) after it are not yet covered by a checkpoint."
             )
+        self.stdout.write(self.style.SUCCESS("Entry rows verified: each is as the latest event that wrote it left it."))
         self.stdout.write(self.style.SUCCESS(message))
+
+    def _check_rows(self) -> list[str]:
+        report = check_entry_rows()
+        problems: list[str] = []
+        if report.changed:
+            first = report.changed[0]
+            problems.append(
+                f"Audit event #{first.event_id} does not verify: rows changed without an event "
+                f"({first.row} and its child rows no longer match its digest; {len(report.changed)} row(s) in all)."
+            )
+        if report.unaudited:
+            problems.append(
+                f"Rows written without an event: no audit event wrote {report.unaudited[0]} "
+                f"({len(report.unaudited)} row(s) in all)."
+            )
+        return problems
 
     def _check(self, checkpoints: Path, public_key_path: Path) -> CheckpointReport:
         try:

@@ -1,0 +1,16 @@
+"""Who the signed-in staff member is, for the entry site's templates."""
+
+from __future__ import annotations
+
+from django import template
+from django.contrib.auth.models import AnonymousUser, User
+
+from trust.roles import is_official as user_is_official
+
+register = template.Library()
+
+
+@register.filter
+def is_official(user: User | AnonymousUser) -> bool:
+    """Whether ``user`` is an official (``{% if user|is_official %}``)."""
+    return user_is_official(user)

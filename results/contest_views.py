@@ -1,0 +1,197 @@
+"""A contest's numbers as the results pages show them: its tallies as rows with shares, bars and votes per vote
+type, a measure's outcome, its card, and its rows per district and per station.
+
+Pure functions of the snapshot, like the rest of the presentation: a cached page and a broadcast fragment cost no
+query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from results.presentation import Lookup, local_name, percent, scope_name, shown_name
+from results.snapshot import SnapshotCandidate, SnapshotCandidateTally, SnapshotContest, SnapshotTally
+
+
+def _candidate_row(
+    lookup: Lookup, candidate: SnapshotCandidate, row: SnapshotCandidateTally, top: int
+) -> dict[str, Any]:
+    name, write_in_mark = shown_name(candidate)
+    return {
+        "id": row["id"],
+        "name": name,
+        "write_in": write_in_mark,
+        "party": lookup.party_label(candidate),
+        "colour": lookup.candidate_colour(candidate),
+        "votes": row["votes"],
+        "share": percent(row["share"]),
+        "bar": round(100 * row["votes"] / top, 1) if top else 0,
+        "leading": row["leading"],
+        "by_type": row["by_type"],
+    }
+
+
+def _residuals(lookup: Lookup, tally: SnapshotTally) -> dict[str, bool]:
+    """Which residual counts a tally shows: those the election counts, and any that is not zero."""
+    election = lookup.snapshot["election"]
+    return {
+        "show_blank_invalid": election["counts_blank_and_invalid"] or bool(tally["blank"] or tally["invalid"]),
+        "show_under_over": election["counts_undervotes_and_overvotes"]
+        or bool(tally["undervotes"] or tally["overvotes"]),
+    }
+
+
+def tally_view(
+    lookup: Lookup, contest: SnapshotContest, tally: SnapshotTally, *, single_station: bool = False
+) -> dict[str, Any]:
+    """One tally (a contest over the election, a district or ``single_station``) as rows with names, shares, bar
+    lengths and votes per vote type. Candidates are ranked by votes; a measure's choices keep their order, Yes
+    first, and nobody "leads" a measure."""
+    by_id = {c["id"]: c for c in contest["candidates"]}
+    measure = contest["kind"] == "measure"
+    top = max((row["votes"] for row in tally["candidates"]), default=0)
+    ranked = tally["candidates"]
+    if not measure:
+        ranked = sorted(ranked, key=lambda r: (-r["votes"], by_id[r["id"]]["ballot_order"]))
+    rows = [_candidate_row(lookup, by_id[row["id"]], row, top) for row in ranked]
+    if measure:
+        rows = [{**row, "leading": False} for row in rows]
+    types = lookup.vote_types
+    split = bool(types) and all(len(row["by_type"]) == len(types) for row in rows)
+    return {
+        "rows": rows,
+        "measure": measure,
+        "yes_share": rows[0]["share"] if measure and rows else "",
+        "vote_types": types if split else [],
+        "type_totals": [sum(column) for column in zip(*(row["by_type"] for row in rows), strict=True)] if split else [],
+        "valid_votes": tally["valid_votes"],
+        "blank": tally["blank"],
+        "invalid": tally["invalid"],
+        "undervotes": tally["undervotes"],
+        "overvotes": tally["overvotes"],
+        **_residuals(lookup, tally),
+        "ballots_cast": tally["ballots_cast"],
+        "registered_voters": tally["registered_voters"],
+        "turnout": percent(tally["turnout"]),
+        "turnout_known": tally["turnout"] is not None,
+        # Stations reported, but none of them with known registered voters: there is nothing to divide by.
+        "registered_unknown": tally["turnout"] is None and tally["stations_reporting"] > 0,
+        "stations_reporting": tally["stations_reporting"],
+        "stations_total": tally["stations_total"],
+        "leading_names": [r["name"] for r in rows if r["leading"]],
+        "single_station": single_station,
+    }
+
+
+def threshold_text(threshold: float | None) -> str:
+    """The rule a measure passes by, in words."""
+    if threshold is None:
+        return _("Passes with more than half of the votes.")
+    share = f"{threshold * 100:.2f}".rstrip("0").rstrip(".")
+    return _("Passes with at least %(share)s%% of the votes.") % {"share": share}
+
+
+def measure_outcome(lookup: Lookup, contest: SnapshotContest) -> dict[str, str] | None:
+    """Whether a measure passes on the votes so far ("Passing", "Failing"), or passed once the election is certified
+    ("Passed", "Failed"), and the rule it passes by; None for a contest between candidates."""
+    if contest["kind"] != "measure":
+        return None
+    certified = lookup.snapshot["election"]["status"] == "certified"
+    passes = contest["passes"]
+    if passes is None:
+        state, label = "undecided", _("No votes yet")
+    elif passes:
+        state, label = "passes", _("Passed") if certified else _("Passing")
+    else:
+        state, label = "fails", _("Failed") if certified else _("Failing")
+    return {"state": state, "label": label, "rule": threshold_text(contest["threshold"])}
+
+
+def contest_card(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
+    """A contest's summary: its tally over its whole scope and the quarantined stations listed apart."""
+    quarantined = [
+        {
+            "code": lookup.stations[row["station_id"]]["code"],
+            "name": local_name(lookup.stations[row["station_id"]]),
+            "url": lookup.station_url(row["station_id"]),
+            "reason": row["quarantine_reason"],
+        }
+        for row in contest["stations"]
+        if row["quarantined"]
+    ]
+    return {
+        "part": f"contest-{contest['slug']}",
+        "slug": contest["slug"],
+        "name": local_name(contest),
+        "seats": contest["seats"],
+        "scope": scope_name(lookup, contest),
+        "url": lookup.contest_url(contest),
+        "tally": tally_view(lookup, contest, contest["totals"]),
+        "outcome": measure_outcome(lookup, contest),
+        "quarantined": quarantined,
+    }
+
+
+def is_inside(lookup: Lookup, district_id: int, ancestor_id: int) -> bool:
+    """Whether ``district_id`` is ``ancestor_id`` or lies inside it."""
+    seen: set[int] = set()
+    current: int | None = district_id
+    while current is not None and current not in seen:
+        if current == ancestor_id:
+            return True
+        seen.add(current)
+        current = lookup.districts[current]["parent_id"] if current in lookup.districts else None
+    return False
+
+
+def district_rows(lookup: Lookup, contest: SnapshotContest) -> list[dict[str, Any]]:
+    """Each district of the contest with its leaders, stations reporting and turnout."""
+    rows = []
+    for tally in contest["districts"]:
+        view = tally_view(lookup, contest, tally)
+        district = lookup.districts[tally["district_id"]]
+        url = lookup.district_url(district["id"])
+        rows.append({"code": district["code"], "name": local_name(district), "url": url, **view})
+    return rows
+
+
+def station_rows(lookup: Lookup, contest: SnapshotContest, district_id: int | None = None) -> list[dict[str, Any]]:
+    """Every station of the contest (or of one district), reported or not, with its numbers and leader."""
+    by_id = {c["id"]: c for c in contest["candidates"]}
+    measure = contest["kind"] == "measure"
+    reported = {row["station_id"]: row for row in contest["stations"]}
+    rows = []
+    voting = set(contest["station_ids"])
+    for station in lookup.snapshot["stations"]:
+        if station["id"] not in voting:
+            continue
+        if district_id is not None and not is_inside(lookup, station["district_id"], district_id):
+            continue
+        row = reported.get(station["id"])
+        rows.append(
+            {
+                "code": station["code"],
+                "name": local_name(station),
+                "url": lookup.station_url(station["id"]),
+                "registered_voters": station["registered_voters"],
+                "reported": row is not None,
+                "quarantined": bool(row and row["quarantined"]),
+                "ballots_cast": row["ballots_cast"] if row else None,
+                "votes": row["votes"] if row else [],
+                "leader": shown_name(by_id[row["leading"][0]])[0] if row and row["leading"] else "",
+                "yes_share": _yes_share(row["votes"]) if row and measure else "",
+            }
+        )
+    return rows
+
+
+def _yes_share(votes: list[int]) -> str:
+    """A measure's "Yes" (its first choice) over the votes for its choices."""
+    return percent(votes[0] / sum(votes) if votes and sum(votes) else None)
+
+
+def candidate_headers(contest: SnapshotContest) -> list[dict[str, Any]]:
+    """The contest's candidates in ballot order as the columns of a table: name and whether to mark a write-in."""
+    return [dict(zip(("name", "write_in"), shown_name(c), strict=True)) for c in contest["candidates"]]
