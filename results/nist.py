@@ -8,6 +8,7 @@ tallies): a ``total`` per candidate or choice and, when the election has vote ty
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -146,11 +147,16 @@ def _reporting_units(snapshot: Snapshot, election_unit: str) -> list[NistReporti
     the stations voting in it) and each polling station."""
     election = snapshot["election"]
     districts = snapshot["districts"]
-    top = [f"gpu-district-{d['id']}" for d in districts if not d["parent_id"]]
-    units = [_unit(election_unit, _text(election["name"], election["name_ar"]), "election", top)]
+    # Each unit's parts gathered in one pass, not a scan of every district and station per district.
+    parts_of: dict[int | None, list[str]] = defaultdict(list)
     for district in districts:
-        parts = [f"gpu-district-{d['id']}" for d in districts if d["parent_id"] == district["id"]]
-        parts += [f"gpu-station-{s['id']}" for s in snapshot["stations"] if s["district_id"] == district["id"]]
+        parts_of[district["parent_id"] or None].append(f"gpu-district-{district['id']}")
+    stations_of: dict[int, list[str]] = defaultdict(list)
+    for station in snapshot["stations"]:
+        stations_of[station["district_id"]].append(f"gpu-station-{station['id']}")
+    units = [_unit(election_unit, _text(election["name"], election["name_ar"]), "election", parts_of[None])]
+    for district in districts:
+        parts = parts_of[district["id"]] + stations_of[district["id"]]
         name = _text(district["name"], district["name_ar"])
         units.append(_unit(f"gpu-district-{district['id']}", name, "district", parts))
     voting_in = {
