@@ -38,6 +38,7 @@ from elections.demo_data import (
     GIVEN_NAMES,
     SUPERVISED_DISTRICT_CODE,
     DemoAccount,
+    DemoArea,
     DemoContest,
     DemoDistrict,
 )
@@ -152,7 +153,7 @@ def _create_demo_election(rng: random.Random) -> Election:
         for p in DEMO_PARTIES
     ]
     district_by_code = {d.code: d for d in districts}
-    area_by_code = {a.code: _create_demo_area(election, a.code, district_by_code) for a in DEMO_AREAS}
+    area_by_code = {plan.code: _create_demo_area(election, plan, district_by_code) for plan in DEMO_AREAS}
     # No two candidates share a given name or a family name, so each one is easy to tell apart.
     wanted = sum(c.candidates for c in DEMO_CONTESTS)
     people = list(zip(rng.sample(GIVEN_NAMES, k=wanted), rng.sample(FAMILY_NAMES, k=wanted), strict=True))
@@ -179,8 +180,7 @@ def _create_demo_election(rng: random.Random) -> Election:
     return election
 
 
-def _create_demo_area(election: Election, code: str, district_by_code: dict[str, District]) -> ElectoralDistrict:
-    plan = next(a for a in DEMO_AREAS if a.code == code)
+def _create_demo_area(election: Election, plan: DemoArea, district_by_code: dict[str, District]) -> ElectoralDistrict:
     boxes = PollingStation.objects.filter(district=district_by_code[plan.boxes_from]).order_by("code")
     return services.create_electoral_district(
         electoral_district=ElectoralDistrict(election=election, code=plan.code, name=plan.name, name_ar=plan.name_ar),
