@@ -126,10 +126,11 @@ def _grant_statements(*, role: str, owner: str, schema: str, database: str, audi
     return statements
 
 
-def grant_app_role(*, role: str, create: bool = False, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+def grant_app_role(*, role: str, create: bool = False, password: str = "", using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Give ``role`` what the application needs and nothing of the audit table's owner; create it first (able to
-    log in, with no password yet) when ``create`` and it does not exist. Run as the owner or a superuser; running it
-    again is harmless. Returns the statements it ran."""
+    log in, with ``password`` or none yet) when ``create`` and it does not exist. Run as the owner or a superuser;
+    running it again is harmless and leaves an existing role's password alone. Returns the statements it ran (a
+    password as "…")."""
     if not ROLE_NAME.match(role):
         raise DatabaseRoleError(f"{role!r} is not a plain role name (lower-case letters, digits and _).")
     connection = connections[using]
@@ -143,8 +144,13 @@ def grant_app_role(*, role: str, create: bool = False, using: str = DEFAULT_DB_A
         if not role_exists(role, using=using):
             if not create:
                 raise DatabaseRoleError(f"There is no role {role!r}; create it, or pass --create.")
-            ran.append(f"CREATE ROLE {quote(role)} LOGIN")
-            cursor.execute(ran[-1])
+            if password:
+                # Bound client-side by Django's psycopg cursor, so the password is quoted as a literal.
+                cursor.execute(f"CREATE ROLE {quote(role)} LOGIN PASSWORD %s", [password])
+                ran.append(f"CREATE ROLE {quote(role)} LOGIN PASSWORD '…'")
+            else:
+                ran.append(f"CREATE ROLE {quote(role)} LOGIN")
+                cursor.execute(ran[-1])
         _refuse_unsafe_role(cursor, role, owner)
         cursor.execute(
             "SELECT current_schema(), current_database(), pg_get_serial_sequence(%s, 'id')", [AuditEvent._meta.db_table]

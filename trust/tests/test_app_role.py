@@ -95,3 +95,32 @@ def test_a_superuser_or_the_owner_is_refused_as_the_application_role() -> None:
         grant_app_role(role=connection.settings_dict["USER"])
     with pytest.raises(CommandError, match="no role"):
         call_command("grant_app_role", role="vt_no_such_role", stdout=io.StringIO())
+
+
+def test_migrate_creates_a_missing_application_role_with_its_password_when_asked(settings: object) -> None:
+    owner = connection.settings_dict["USER"]
+    role, password = f"vt_app_new_{secrets.token_hex(4)}", f"pw'{secrets.token_hex(8)}"
+    settings.MIGRATION_DATABASE = {"USER": owner, "PASSWORD": connection.settings_dict["PASSWORD"]}  # type: ignore[attr-defined]
+    try:
+        with connected_as({"USER": role, "PASSWORD": password}):
+            # The role does not exist yet: connecting as it would fail, but migrate connects as the owner first.
+            call_command("migrate", verbosity=0, interactive=False, create_app_role=True, stdout=io.StringIO())
+        # The new role logs in and holds the application's grants, not the owner's; it has a password (this test
+        # server trusts local connections, so which one is checked where a server asks for it).
+        with connected_as({"USER": role, "PASSWORD": password}), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_user, has_table_privilege('auth_group', 'INSERT'), "
+                "has_table_privilege('ballots_auditevent', 'INSERT')"
+            )
+            assert cursor.fetchone() == (role, True, False)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = %s", [role])
+            assert cursor.fetchone() == (True,)
+    finally:
+        _run(f"DROP OWNED BY {role}")
+        _run(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_create_app_role_without_an_owner_to_create_it_as_is_refused_before_migrating() -> None:
+    with pytest.raises(CommandError, match="needs MIGRATION_DATABASE_URL"):
+        call_command("migrate", verbosity=0, interactive=False, create_app_role=True, stdout=io.StringIO())

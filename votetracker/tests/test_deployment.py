@@ -35,10 +35,31 @@ def _compose_config(tmp_path: Path, env_text: str) -> subprocess.CompletedProces
 def test_compose_file_parses_with_the_example_settings(tmp_path: Path) -> None:
     result = _compose_config(tmp_path, (PROJECT_DIR / ".env.example").read_text())
     assert result.returncode == 0, result.stderr
-    assert "DATABASE_URL: postgres://votetracker:change-me@db:5432/votetracker" in result.stdout
     assert "REDIS_URL: redis://redis:6379/0" in result.stdout
     for service in ("db", "redis", "migrate", "app1", "app2", "nginx"):
         assert f"\n  {service}:\n" in result.stdout
+
+
+def test_compose_runs_the_replicas_as_a_role_that_does_not_own_the_tables(tmp_path: Path) -> None:
+    """The replicas connect as votetracker_app; only the one-shot migration holds the owner's password, and it
+    creates the replicas' role the first time."""
+    result = _compose_config(tmp_path, (PROJECT_DIR / ".env.example").read_text())
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    app_url = "postgres://votetracker_app:change-me-too@db:5432/votetracker"
+    owner_url = "postgres://votetracker:change-me@db:5432/votetracker"
+    for replica in ("app1", "app2"):
+        environment = services[replica]["environment"]
+        assert environment["DATABASE_URL"] == app_url
+        assert "MIGRATION_DATABASE_URL" not in environment
+        # .env is every service's env_file: the owner's password it holds is blanked for the app's processes.
+        assert environment["POSTGRES_PASSWORD"] == ""
+        assert ":change-me@" not in str(environment)
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_URL"] == app_url
+    assert migrate["environment"]["MIGRATION_DATABASE_URL"] == owner_url
+    assert "migrate --noinput --create-app-role" in " ".join(migrate["command"])
+    assert services["db"]["environment"]["POSTGRES_USER"] == "votetracker"
 
 
 def test_compose_starts_the_replicas_after_migrating_and_lets_them_drain() -> None:
@@ -71,10 +92,13 @@ def test_the_nginx_configurations_are_valid(tmp_path: Path, conf: str) -> None:
     assert "test is successful" in result.stderr
 
 
-def test_compose_refuses_to_start_without_a_database_password(tmp_path: Path) -> None:
+def test_compose_refuses_to_start_without_either_database_password(tmp_path: Path) -> None:
     result = _compose_config(tmp_path, "SECRET_KEY=x\n")
     assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
+    assert "POSTGRES_PASSWORD" in result.stderr or "APP_DATABASE_PASSWORD" in result.stderr
+    result = _compose_config(tmp_path, "SECRET_KEY=x\nPOSTGRES_PASSWORD=x\n")
+    assert result.returncode != 0
+    assert "APP_DATABASE_PASSWORD" in result.stderr
 
 
 def test_image_runs_as_non_root_with_a_health_check_and_a_draining_server() -> None:
