@@ -70,11 +70,20 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in the PEM file at ``path`` (``openssl pkey -pubout`` writes one)."""
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError, TypeError) as error:
+        pem = path.read_bytes()
+    except OSError as error:
         raise CheckpointKeyError(f"{path} cannot be read as a PEM public key: {error}") from None
+    return parse_public_key(pem, source=str(path))
+
+
+def parse_public_key(pem: bytes, *, source: str) -> Ed25519PublicKey:
+    """The Ed25519 public key in ``pem``, read from ``source`` (named in the error)."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as error:
+        raise CheckpointKeyError(f"{source} cannot be read as a PEM public key: {error}") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise CheckpointKeyError(f"{path} holds a {type(key).__name__}, not an Ed25519 public key")
+        raise CheckpointKeyError(f"{source} holds a {type(key).__name__}, not an Ed25519 public key")
     return key
 
 

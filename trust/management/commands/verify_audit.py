@@ -1,18 +1,41 @@
 """``manage.py verify_audit``: check the audit log's hash chain from its first event to its last, that every entry row
 is as the latest event that wrote it left it, and, given signed checkpoints and their public key, that the log still
-holds every head they signed."""
+holds every head they signed. The checkpoints and the key may be files or http(s) addresses (an observer's copy, or
+the site's own ``/audit/checkpoints.jsonl``)."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trust.audit import find_chain_breaks
-from trust.checkpoints import CheckpointKeyError, CheckpointReport, check_checkpoints, load_public_key
+from trust.checkpoints import CheckpointKeyError, CheckpointReport, check_checkpoints, parse_public_key
 from trust.models import AuditEvent
 from trust.rows import check_entry_rows
+
+# A checkpoint line is ~300 bytes: this is decades of checkpoints every minute, and refuses an endless answer.
+MAX_DOWNLOAD = 64 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+
+
+def read_source(source: str | Path) -> bytes:
+    """The bytes of a file, or of an http(s) address; OSError (with the source named) when neither can be read."""
+    source = str(source)
+    if not source.startswith(("http://", "https://")):
+        return Path(source).read_bytes()
+    try:
+        # Only http(s) reaches here: the scheme was checked above.
+        with urllib.request.urlopen(source, timeout=DOWNLOAD_TIMEOUT) as response:  # noqa: S310
+            body: bytes = response.read(MAX_DOWNLOAD + 1)
+    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+        raise OSError(f"{source} cannot be downloaded: {getattr(error, 'reason', error)}") from None
+    if len(body) > MAX_DOWNLOAD:
+        raise OSError(f"{source} is larger than {MAX_DOWNLOAD} bytes")
+    return body
 
 
 class Command(BaseCommand):
@@ -24,12 +47,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--checkpoints", type=Path, help="File of checkpoint lines (manage.py audit_checkpoint).")
-        parser.add_argument("--public-key", type=Path, help="The Ed25519 public key (PEM) the checkpoints verify with.")
+        parser.add_argument(
+            "--checkpoints", help="File or http(s) address of checkpoint lines (manage.py audit_checkpoint)."
+        )
+        parser.add_argument(
+            "--public-key",
+            help="File or http(s) address of the Ed25519 public key (PEM) the checkpoints verify with: take it from "
+            "a source other than the site whose log you check.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        checkpoints: Path | None = options["checkpoints"]
-        public_key_path: Path | None = options["public_key"]
+        # Strings from the command line, or paths from call_command.
+        checkpoints: str | Path | None = options["checkpoints"]
+        public_key_path: str | Path | None = options["public_key"]
         if (checkpoints is None) != (public_key_path is None):
             raise CommandError("--checkpoints and --public-key go together.")
         total = AuditEvent.objects.count()
@@ -71,11 +101,11 @@ class Command(BaseCommand):
             )
         return problems
 
-    def _check(self, checkpoints: Path, public_key_path: Path) -> CheckpointReport:
+    def _check(self, checkpoints: str | Path, public_key_path: str | Path) -> CheckpointReport:
         try:
-            public_key = load_public_key(public_key_path)
-            lines = checkpoints.read_text().splitlines()
-        except (CheckpointKeyError, OSError) as error:
+            public_key = parse_public_key(read_source(public_key_path), source=str(public_key_path))
+            lines = read_source(checkpoints).decode().splitlines()
+        except (CheckpointKeyError, OSError, UnicodeDecodeError) as error:
             raise CommandError(str(error)) from None
         report = check_checkpoints(lines=lines, public_key=public_key)
         if not report.verified and not report.failures:
