@@ -42,6 +42,7 @@ def measure_votetracker(
     rate: float,
     kind: str = PRODUCTION_SERVER,
     single: bool = False,
+    client: str = "lean",
 ) -> tuple[Window, list[int]]:
     """Viewers on one server of ``kind``; entries through a second one, or the same one when ``single`` (the
     embedded mode, where only the viewers' own process can tell them). Versions are read from the entry side: the
@@ -55,9 +56,9 @@ def measure_votetracker(
         pid = live.worker_pid()
         rss_before = rss_kib(pid)
         url = f"ws://{HOST}:{live.port}/ws/results/{election.slug}/"
-        client = Viewers(url, viewers, max_seconds=120 + updates / rate + viewers / 50)
+        watchers = Viewers(url, viewers, max_seconds=120 + updates / rate + viewers / 50, client=client)
         try:
-            client.ready()
+            watchers.ready()
             time.sleep(1.0)
             rss_after = rss_kib(pid)
             first = served_version(entry.base, election.slug)
@@ -76,7 +77,7 @@ def measure_votetracker(
             cpu_after, seconds = cpu_seconds(pid), time.monotonic() - started
             last = served_version(entry.base, election.slug)
         finally:
-            report = client.finish()
+            report = watchers.finish()
     window = window_from(
         report,
         rss=(rss_before, rss_after),
@@ -89,7 +90,7 @@ def measure_votetracker(
     return window, statuses
 
 
-def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int) -> Window:
+def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int, client: str = "lean") -> Window:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "bench.bare", "--port", str(port), "--bytes", str(frame_bytes), "--rate", str(rate),
@@ -103,9 +104,11 @@ def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int) -
         assert server.stdout is not None
         server.stdout.readline()
         rss_before = rss_kib(server.pid)
-        client = Viewers(f"ws://{HOST}:{port}/", viewers, max_seconds=120 + updates / rate + viewers / 50)
+        watchers = Viewers(
+            f"ws://{HOST}:{port}/", viewers, max_seconds=120 + updates / rate + viewers / 50, client=client
+        )
         try:
-            client.ready()
+            watchers.ready()
             time.sleep(1.0)
             rss_after = rss_kib(server.pid)
             cpu_before, started = cpu_seconds(server.pid), time.monotonic()
@@ -113,7 +116,7 @@ def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int) -
             time.sleep(updates / rate + SETTLE_SECONDS)
             cpu_after, seconds = cpu_seconds(server.pid), time.monotonic() - started
         finally:
-            report = client.finish()
+            report = watchers.finish()
     finally:
         stop(server)
     return window_from(
@@ -132,17 +135,20 @@ def run(
     name: str = "",
     mode: str = f"server (2 {PRODUCTION_SERVER} on PostgreSQL+Redis)",
     kind: str = PRODUCTION_SERVER,
+    client: str = "lean",
 ) -> Result:
     result = Result(
-        name or f"fanout-{viewers}",
-        {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": mode,
+        name or (f"fanout-{viewers}" if client == "lean" else f"fanout-{client}-{viewers}"),
+        {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": mode, "client": client,
          "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS), "server": str(BIN / kind),
          "pid": os.getpid()},
     )  # fmt: skip
     app, statuses = measure_votetracker(
-        env, feeder, viewers=viewers, updates=updates, rate=rate, kind=kind, single=single
+        env, feeder, viewers=viewers, updates=updates, rate=rate, kind=kind, single=single, client=client
     )
-    bare = measure_bare(viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300))
+    bare = measure_bare(
+        viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300), client=client
+    )
     a, b = app.figures(), bare.figures()
     result.details = {"votetracker": a, "bare_websockets": b, "entry_statuses": statuses}
     kib_target = a["rss_per_connection_kib"] is not None and a["rss_per_connection_kib"] <= 100

@@ -4,6 +4,7 @@ measured window, read from its report."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,13 +72,29 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000
 
 
+# The two viewer clients: "lean" reads only what it must of each frame (bench.viewers), "browser" parses every frame
+# in full with Node's ws library and JSON.parse, as the page does (bench/viewers_ws.mjs). Same arguments, same report.
+CLIENTS = ("lean", "browser")
+
+
+def client_command(client: str) -> list[str]:
+    if client == "lean":
+        return [sys.executable, "-m", "bench.viewers"]
+    if client == "browser":
+        node = shutil.which("node")
+        if node is None or not (ROOT / "node_modules" / "ws").is_dir():
+            raise RuntimeError("the browser-like client needs node and `npm ci` (make newman-deps)")
+        return [node, str(ROOT / "bench" / "viewers_ws.mjs")]
+    raise ValueError(f"unknown viewer client {client!r}; expected one of {CLIENTS}")
+
+
 class Viewers:
     """The client process, pinned to the load's core."""
 
-    def __init__(self, url: str, viewers: int, max_seconds: float) -> None:
+    def __init__(self, url: str, viewers: int, max_seconds: float, client: str = "lean") -> None:
         self.out = Path(tempfile.mkstemp(prefix="bench-viewers-", suffix=".json")[1])
-        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "bench.viewers", "--url", url, "--viewers", str(viewers), "--out", str(self.out),
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed program, fixed arguments
+            [*client_command(client), "--url", url, "--viewers", str(viewers), "--out", str(self.out),
              "--max-seconds", str(max_seconds)],
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds in all (for `make test`)")
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
     parser.add_argument("--viewers", type=int, action="append", help="fan-out sizes (default 1000, 5000, 10000)")
+    parser.add_argument("--browser-viewers", type=int, action="append",
+                        help="fan-out sizes with the browser-like client (default 5000)")  # fmt: skip
     parser.add_argument("--crowd", type=int, default=5000, help="viewers in commit, storm, servers (default 5000)")
     parser.add_argument("--embedded-viewers", type=int, default=1000, help="embedded fan-out size (default 1000)")
     parser.add_argument("--storm-server", choices=("daphne", "uvicorn", "granian"), default="uvicorn",
@@ -34,10 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         viewers, updates, seconds, crowd, embedded_viewers = [20], 4, 1.0, 20, 20
+        browser_viewers = [20]
         # The smoke's database is the benchmark's, suffixed: vtbench_smoke by default.
         database_url = args.database_url + "_smoke"
     else:
         viewers, updates, seconds = args.viewers or [1000, 5000, 10000], args.updates, args.seconds
+        browser_viewers = args.browser_viewers or [5000]
         crowd, embedded_viewers = args.crowd, args.embedded_viewers
         database_url = args.database_url
     scenarios = args.only or list(SCENARIOS)
@@ -65,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     if "fanout" in scenarios:
         for n in viewers:
             steps.append((f"fanout-{n}", functools.partial(fanout.run, env, feeder, viewers=n, updates=updates)))
+        for n in browser_viewers:
+            steps.append(
+                (
+                    f"fanout-browser-{n}",
+                    functools.partial(fanout.run, env, feeder, viewers=n, updates=updates, client="browser"),
+                )
+            )
     if "pages" in scenarios:
         steps.append(("pages", lambda: pages.run(env, election, seconds=seconds)))
     if "entry" in scenarios:
