@@ -2,19 +2,26 @@
 each broadcast, leave. It never touches the ORM per message: the funnel encodes each frame once, here it is only
 written to the socket.
 
+Broadcast frames carry only what changed since the previous one, so they apply to a page holding exactly that
+version. A viewer that cannot take them as they come is **conflated, not dropped**: while its socket is backed up
+(the transport's own back-pressure, see ``results.hub.send_now``) or it is ``MAX_UNACKNOWLEDGED`` updates behind on
+acknowledgements, it is sent nothing; once it drains, one catch-up frame (``results.catch_up``: every live part, of
+the newest version) brings it to the current version. Only a viewer that stays unable to take anything for
+``MAX_BEHIND_SECONDS`` is closed as slow. What one viewer has in flight is one frame and whatever its socket holds,
+whatever it acknowledges; what it claims cannot hide a stalled socket.
+
+A reconnecting page says which version it holds (``?version=<n>``): when that is older than the current one, the
+catch-up frame follows the hello, so the page needs no reload over HTTP.
+
 A viewer acknowledges every ``ACK_EVERY``-th update by sending ``{"ack": <version>}`` (the hello tells it how often:
-an acknowledgement costs the server about as much as the update it answers). One that falls more than
-``MAX_UNACKNOWLEDGED`` updates behind is too slow to keep up: it is closed and resyncs from the snapshot when it
-reconnects, so a stalled phone never makes the server hold an ever-growing backlog for it. What a viewer claims does
-not lift that limit: an acknowledgement of a version it was never sent ends the connection, and a viewer whose socket
-stays backed up (the transport's own back-pressure, see ``results.hub.send_now``) while ``MAX_FRAMES_WAITING`` frames
-wait behind it is closed as slow whatever it acknowledged.
+an acknowledgement costs the server about as much as the update it answers). An acknowledgement of a version it was
+never sent ends the connection.
 
 Close codes, all in the application range (4000–4999: a WebSocket server refuses the protocol's own codes such as
 1003, 1008 or 1009 for a close the application asks for, and the viewer would get 1011 instead):
 
 - 4404 ``NOT_PUBLIC_CLOSE_CODE``: no such election, or its results are not public (the page stops reconnecting).
-- 4008 ``SLOW_VIEWER_CLOSE_CODE``: too slow to keep up (the page reconnects and resyncs).
+- 4008 ``SLOW_VIEWER_CLOSE_CODE``: unable to take any frame for ``MAX_BEHIND_SECONDS`` (the page reconnects).
 - 4002 ``NOT_AN_ACKNOWLEDGEMENT_CLOSE_CODE``: a text message that is not ``{"ack": <integer>}``.
 - 4003 ``UNSUPPORTED_DATA_CLOSE_CODE``: a binary message.
 - 4009 ``MESSAGE_TOO_BIG_CLOSE_CODE``: a message longer than ``MAX_VIEWER_MESSAGE``.
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
 from typing import Any
@@ -38,17 +46,21 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from results import hub
+from results.catch_up import catch_up_frame
 from results.selectors import get_public_snapshot
 from results.services import last_broadcast_version, viewer_language
 from votetracker import metrics
 
-# About five seconds of continuous updates at the default broadcast interval.
+logger = logging.getLogger(__name__)
+
+# About five seconds of continuous updates at the default broadcast interval: a viewer this far behind on
+# acknowledgements is sent nothing more until it catches up, then one catch-up frame.
 MAX_UNACKNOWLEDGED = 20
 # How often a viewer acknowledges: every this many updates (and so never more than this many behind while it keeps up).
 ACK_EVERY = 8
-# Frames that may wait behind a write the viewer's socket could not take at once (it is backed up): past this the
-# viewer is not reading, whatever it acknowledges, and is closed as slow.
-MAX_FRAMES_WAITING = 10
+# A viewer that can take nothing (its socket backed up, or too far behind on acknowledgements) for this long is closed
+# as slow: an old phone on a bad network gets a minute to drain before it must reconnect.
+MAX_BEHIND_SECONDS = 60.0
 # Viewers only ever send a short acknowledgement, one per update; anything else is not from the page and ends the
 # connection. The codes are described in the module's docstring.
 MAX_VIEWER_MESSAGE = 64
@@ -126,7 +138,12 @@ class ResultsConsumer(AsyncWebsocketConsumer):
 
     election_id: int | None = None
     language: str = ""
+    slug: str = ""
     version: int = 0
+    # The newest version offered that this viewer has not been sent (it was behind): a catch-up frame brings it there.
+    wanted: int = 0
+    # When this viewer last became unable to take a frame (monotonic seconds), or None while it keeps up.
+    behind_since: float | None = None
     acknowledged: int = 0
     updates_sent: int = 0
     messages_received: int = 0
@@ -139,13 +156,15 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         # Socket events waiting behind a write that could not finish at once (a backed-up socket).
         self.backlog: deque[dict[str, Any]] = deque()
         self.writing: asyncio.Task[None] | None = None
-        slug = str(self.scope["url_route"]["kwargs"]["slug"])
+        self.catching_up: asyncio.Task[None] | None = None
+        slug = self.slug = str(self.scope["url_route"]["kwargs"]["slug"])
         election_id = await viewer_election(slug)
         if election_id is None:
             await self.close(code=NOT_PUBLIC_CLOSE_CODE)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.language = viewer_language(query.get("lang", [""])[0])
+        held_version = _held_version(query.get("version", [""])[0])
         # Subscribed before the version is read: every frame after that version reaches this viewer.
         await hub.join(election_id=election_id, language=self.language, viewer=self)
         try:
@@ -158,6 +177,10 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         self.election_id = election_id
         metrics.viewer_connected()
         await self.send(text_data=json.dumps({"type": "hello", "version": self.version, "ack_every": ACK_EVERY}))
+        if held_version is not None and held_version < self.version:
+            # The page is behind the hello: it is brought to the current version over this socket.
+            self.wanted, self.version = self.version, held_version
+            self.start_catch_up()
         self.release_held()
 
     def release_held(self) -> None:
@@ -171,8 +194,9 @@ class ResultsConsumer(AsyncWebsocketConsumer):
         self.closing = True
         if self.election_id is not None:
             hub.leave(election_id=self.election_id, language=self.language, viewer=self)
-        if self.writing is not None:
-            self.writing.cancel()
+        for task in (self.writing, self.catching_up):
+            if task is not None:
+                task.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Take a viewer's acknowledgement; close the connection on anything else."""
@@ -195,24 +219,96 @@ class ResultsConsumer(AsyncWebsocketConsumer):
             await self.close(code=ACKNOWLEDGED_UNSENT_CLOSE_CODE)
             return
         self.acknowledged = max(self.acknowledged, acknowledged)
+        self.catch_up_if_ready()
 
     def offer(self, message: dict[str, Any]) -> None:
         """Forward a broadcast frame unless this viewer already has that version or a newer one (``results.hub``
-        calls this for every frame, in the fan-out loop: it never waits)."""
+        calls this for every frame, in the fan-out loop: it never waits). A viewer that cannot take it now, or
+        that does not hold the version the frame follows, is noted as wanting it and caught up later."""
         if self.held is not None:
             self.held.append(message)
             return
         version = int(message["version"])
         if version <= self.version or self.closing:
             return
-        if self.unacknowledged >= MAX_UNACKNOWLEDGED or self.frames_waiting >= MAX_FRAMES_WAITING:
-            self.closing = True
-            self.write({"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE})
+        if self.writing is not None or self.catching_up is not None or self.unacknowledged >= MAX_UNACKNOWLEDGED:
+            self.wanted = max(self.wanted, version)
+            self.note_behind()
             return
+        previous = message.get("previous")
+        if previous is not None and int(previous) != self.version:
+            # The frame applies only to a page holding ``previous``: this one would have to reload.
+            self.wanted = max(self.wanted, version)
+            self.start_catch_up()
+            return
+        self.send_frame(version, message["frame"])
+
+    def send_frame(self, version: int, text: str) -> None:
         self.version = version
+        if self.wanted <= version:
+            self.wanted = 0
+        self.behind_since = None
         self.updates_sent += 1
         self.sent_since_ack.append(version)
-        self.write({"type": "websocket.send", "text": message["frame"]})
+        self.write({"type": "websocket.send", "text": text})
+
+    def note_behind(self) -> None:
+        """This viewer could not take a frame: close it as slow once that has lasted ``MAX_BEHIND_SECONDS``."""
+        now = time.monotonic()
+        if self.behind_since is None:
+            self.behind_since = now
+        elif now - self.behind_since > MAX_BEHIND_SECONDS:
+            self.close_as_slow()
+
+    def close_as_slow(self) -> None:
+        self.closing = True
+        if self.catching_up is not None:
+            self.catching_up.cancel()
+        if self.writing is not None:
+            # The socket has taken nothing for a minute: stop waiting on it, so the close can go out.
+            self.writing.cancel()
+            self.writing = None
+        self.backlog.clear()
+        self.write({"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE})
+
+    def catch_up_if_ready(self) -> None:
+        """Send the catch-up frame once this viewer wants a newer version and can take it."""
+        if (
+            self.wanted > self.version
+            and not self.closing
+            and self.writing is None
+            and self.catching_up is None
+            and self.unacknowledged < MAX_UNACKNOWLEDGED
+        ):
+            self.start_catch_up()
+
+    def start_catch_up(self) -> None:
+        self.catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        try:
+            frame = await catch_up_frame(
+                election_id=int(self.election_id or 0),
+                slug=self.slug,
+                language=self.language,
+                newer_than=self.version,
+                at_least=self.wanted,
+            )
+        except Exception:  # The cache or database failed: the next broadcast tries again.
+            logger.exception("Could not build a catch-up frame for a viewer of %s", self.slug)
+            self.catching_up = None
+            return
+        self.catching_up = None
+        if self.closing:
+            return
+        if frame is None or frame.version <= self.version:
+            self.wanted = 0
+            return
+        if self.writing is not None:
+            # The hello or another write is still going out: send the catch-up after it.
+            self.wanted = max(self.wanted, frame.version)
+            return
+        self.send_frame(frame.version, frame.text)
 
     def write(self, event: dict[str, Any]) -> None:
         """Send ``event`` now, or after the events already waiting for this viewer's socket."""
@@ -231,20 +327,18 @@ class ResultsConsumer(AsyncWebsocketConsumer):
                 self.writing.add_done_callback(self._written)
 
     def _written(self, task: asyncio.Task[None]) -> None:
-        self.writing = None
+        if self.writing is task:
+            self.writing = None
         if task.cancelled() or task.exception() is not None:
-            self._stop_writing()
+            if not self.closing:
+                self._stop_writing()
             return
         self._drain()
+        self.catch_up_if_ready()
 
     def _stop_writing(self) -> None:
         self.closing = True
         self.backlog.clear()
-
-    @property
-    def frames_waiting(self) -> int:
-        """How many frames wait behind a write this viewer's socket has not taken yet (0 while it keeps up)."""
-        return 0 if self.writing is None else len(self.backlog)
 
     @property
     def unacknowledged(self) -> int:
@@ -272,6 +366,13 @@ class ResultsConsumer(AsyncWebsocketConsumer):
 
 # The socket events this consumer handles without the database.
 WITHOUT_DATABASE = frozenset({"websocket.receive", "websocket.disconnect"})
+
+
+def _held_version(text: str) -> int | None:
+    """The version a reconnecting page says it holds (``?version=<n>``), or None when it says none or nonsense."""
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
 
 
 def _acknowledged_version(text: str) -> int | None:

@@ -7,15 +7,16 @@ one process topped out near 1,500 frames a second. Here the layer delivers each 
 subscription hands it to each viewer (``Viewer.offer``), which writes it to its socket at once (``send_now``).
 Across app nodes nothing changes: the layer still carries one message per group to each node.
 
-A viewer whose socket is backed up does not hold up the others: its write finishes in a task of its own and its
-later frames wait behind it, up to a few frames and its limit of unacknowledged updates (``results.consumers``), so
-what a viewer is sent but has not read stays bounded whatever it acknowledges.
+A viewer whose socket is backed up does not hold up the others: its write finishes in a task of its own, and the
+frames offered meanwhile are not queued for it: it is caught up with one frame of the newest version once the write
+is done (``results.consumers``), so what a viewer is sent but has not read stays one frame whatever it acknowledges.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 JOIN_TIMEOUT = 10.0
 # After a failure of the layer (not a cancellation) the subscription starts again after this pause.
 RESUBSCRIBE_PAUSE = 1.0
+# A frame opens with {"type":"update","version":n,"previous":p: the version it follows is read from its first bytes.
+FOLLOWS = re.compile(r'"previous": ?(\d+)')
+FOLLOWS_WITHIN = 120
 
 Message = dict[str, Any]
 
@@ -75,7 +79,10 @@ class Subscription:
         if message.get("type") != "results.update":
             return
         metrics.observe_broadcast_lag(self.election_id, message)
-        message = {**message, "frame": Utf8Text(message["frame"])}
+        frame = message["frame"]
+        # Which version the frame follows: a viewer holding another one is caught up instead of sent it.
+        follows = FOLLOWS.search(frame, 0, FOLLOWS_WITHIN)
+        message = {**message, "frame": Utf8Text(frame), "previous": int(follows.group(1)) if follows else None}
         for viewer in tuple(self.viewers):  # a viewer may leave while the frame goes out
             try:
                 viewer.offer(message)

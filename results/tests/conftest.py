@@ -19,7 +19,7 @@ from ballots.tests.conftest import (  # noqa: F401 - fixtures shared with the en
 )
 from elections.models import Election
 from elections.services import publish_results
-from results import consumers
+from results import catch_up, consumers
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +30,7 @@ def clean_cache(settings) -> Iterator[None]:
     for each in (cache, caches["results_pages"]):
         each.clear()
     consumers._elections.clear()  # an election id remembered by an earlier test names another database's election
+    catch_up.forget_catch_ups()  # so are the catch-up frames built for it
     yield
     for each in (cache, caches["results_pages"]):
         each.clear()

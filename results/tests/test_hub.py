@@ -1,6 +1,7 @@
 """The process's fan-out (``results.hub``) through the real channel layer (in-memory embedded, Redis pub/sub in server
-mode): one subscription per group feeds every local viewer, a backed-up socket holds up nobody else, and a viewer
-that keeps up acknowledging only every few updates is never taken for a slow one."""
+mode): one subscription per group feeds every local viewer, a backed-up socket holds up nobody else (what it gets
+instead: test_conflation), and a viewer that keeps up acknowledging only every few updates is never taken for a slow
+one."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ from results import consumers, hub
 from results.consumers import (
     ACK_EVERY,
     ACKNOWLEDGED_UNSENT_CLOSE_CODE,
-    MAX_FRAMES_WAITING,
     MAX_UNACKNOWLEDGED,
-    SLOW_VIEWER_CLOSE_CODE,
     ResultsConsumer,
 )
 from results.services import group_name, refresh_tallies
@@ -41,8 +40,14 @@ class Listener:
         self.arrived.set()
 
 
+def as_offered(message: Event) -> Event:
+    """What the hub hands a viewer for ``message``: the frame, and the version it follows read from it."""
+    return {**message, "previous": max(message["version"] - 1, 0)}
+
+
 def update(version: int) -> Event:
-    return {"type": "results.update", "version": version, "updated_at": "", "frame": f'{{"version":{version}}}'}
+    frame = f'{{"type":"update","version":{version},"previous":{max(version - 1, 0)}}}'
+    return {"type": "results.update", "version": version, "updated_at": "", "frame": frame}
 
 
 async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with_the_last() -> None:
@@ -56,7 +61,7 @@ async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with
 
     await get_channel_layer().group_send(group_name(9001, "en"), update(5))
     await asyncio.wait_for(asyncio.gather(*(each.arrived.wait() for each in listeners)), 5)
-    assert [each.messages for each in listeners] == [[update(5)]] * 3
+    assert [each.messages for each in listeners] == [[as_offered(update(5))]] * 3
     assert other_language.messages == []
     # One frame object for all of them, encoded once for the process.
     frames = {id(each.messages[0]["frame"]) for each in listeners}
@@ -73,7 +78,7 @@ async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with
     await hub.join(election_id=9001, language="en", viewer=back)
     await get_channel_layer().group_send(group_name(9001, "en"), update(6))
     await asyncio.wait_for(back.arrived.wait(), 5)
-    assert back.messages == [update(6)]
+    assert back.messages == [as_offered(update(6))]
     hub.leave(election_id=9001, language="en", viewer=back)
     hub.leave(election_id=9001, language="ar", viewer=other_language)
 
@@ -88,7 +93,7 @@ async def test_a_viewer_that_raises_does_not_cost_the_others_their_frame() -> No
     await hub.join(election_id=9002, language="en", viewer=fine)
     await get_channel_layer().group_send(group_name(9002, "en"), update(1))
     await asyncio.wait_for(fine.arrived.wait(), 5)
-    assert fine.messages == [update(1)]
+    assert fine.messages == [as_offered(update(1))]
     hub.leave(election_id=9002, language="en", viewer=broken)
     hub.leave(election_id=9002, language="en", viewer=fine)
 
@@ -159,75 +164,10 @@ def stepped_viewer(send: Any) -> ResultsConsumer:
     consumer.held = None
     consumer.backlog = deque()
     consumer.writing = None
+    consumer.catching_up = None
     consumer.sent_since_ack = deque()
     consumer.version = consumer.acknowledged = 10
     return consumer
-
-
-async def test_a_backed_up_socket_keeps_its_frames_in_order_and_holds_up_no_other_viewer() -> None:
-    writable = asyncio.Event()
-    slow_socket: list[Event] = []
-    quick_socket: list[Event] = []
-
-    async def slow_send(event: Event) -> None:
-        await writable.wait()
-        slow_socket.append(event)
-
-    async def quick_send(event: Event) -> None:
-        quick_socket.append(event)
-
-    slow, quick = stepped_viewer(slow_send), stepped_viewer(quick_send)
-    for version in (11, 12, 13):
-        for each in (slow, quick):
-            each.offer(update(version))
-    # The quick viewer has every frame already; the slow one's wait behind its first.
-    assert [event["text"] for event in quick_socket] == [update(v)["frame"] for v in (11, 12, 13)]
-    assert slow_socket == []
-    assert len(slow.backlog) == 2
-    writable.set()
-    for _ in range(50):
-        if len(slow_socket) == 3:
-            break
-        await asyncio.sleep(0.01)
-    assert [event["text"] for event in slow_socket] == [update(v)["frame"] for v in (11, 12, 13)]
-    assert slow.writing is None
-    assert not slow.backlog
-
-
-async def test_a_viewer_behind_on_acknowledgements_gets_the_slow_close_after_its_last_frame() -> None:
-    socket: list[Event] = []
-
-    async def send(event: Event) -> None:
-        socket.append(event)
-
-    stalled = stepped_viewer(send)
-    for version in range(11, 11 + MAX_UNACKNOWLEDGED + 5):
-        stalled.offer(update(version))
-    assert [event["type"] for event in socket] == ["websocket.send"] * MAX_UNACKNOWLEDGED + ["websocket.close"]
-    assert socket[-1]["code"] == SLOW_VIEWER_CLOSE_CODE
-
-
-async def test_a_viewer_that_never_reads_is_closed_as_slow_whatever_it_acknowledges() -> None:
-    never_writable = asyncio.Event()
-    socket: list[Event] = []
-
-    async def backed_up_send(event: Event) -> None:
-        await never_writable.wait()
-        socket.append(event)
-
-    liar = stepped_viewer(backed_up_send)
-    for version in range(11, 11 + 10 * MAX_UNACKNOWLEDGED):
-        liar.offer(update(version))
-        if liar.closing:
-            break
-        # It claims to have read every frame the moment it is offered; its socket has taken none past the first.
-        await liar.receive(text_data=json.dumps({"ack": liar.version}))
-    assert liar.closing
-    assert len(liar.backlog) <= MAX_FRAMES_WAITING + 1
-    assert liar.backlog[-1] == {"type": "websocket.close", "code": SLOW_VIEWER_CLOSE_CODE}
-    assert liar.version < 11 + MAX_FRAMES_WAITING + 1
-    assert liar.writing is not None
-    liar.writing.cancel()
 
 
 async def test_an_acknowledgement_of_a_version_never_sent_ends_the_connection() -> None:
