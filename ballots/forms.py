@@ -3,6 +3,7 @@ beside the field they name."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from ballots.selectors import Numbers
 from elections.models import Candidate, Election, VoteType
 from elections.names import local_name_of, names_write_in
 from trust.errors import DomainError
@@ -30,6 +32,20 @@ COUNT_LABELS = {
     "undervotes": _("Undervotes"),
     "overvotes": _("Overvotes"),
 }
+
+
+def said_to_a_person(error: DomainError) -> str:
+    """A refusal as a person at a web form reads it: a form's key is no business of theirs, what happened is."""
+    if error.code == "idempotency_key_reused":
+        return str(
+            _(
+                "This form had already been sent and was recorded then; what it holds now was not saved. Check the "
+                "station's page before you send it again: sending it now saves a new entry."
+            )
+        )
+    if error.code == "idempotency_key_invalid":
+        return str(_("The form was incomplete. Reload the page and enter it again."))
+    return error.message
 
 
 def new_idempotency_key() -> str:
@@ -74,10 +90,15 @@ class EntryForm(forms.Form):
         super().add_error(field, error)
         for name in self.errors:
             if name in self.fields:
-                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+                described = [f"{self[name].auto_id}-error", *self.notes_of(name)]
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(described)
+
+    def notes_of(self, name: str) -> list[str]:
+        """The ids of notes shown under a field besides its error (none by default)."""
+        return []
 
     def add_domain_error(self, error: DomainError) -> None:
-        """Show a service's refusal beside the field it names, or above the form."""
+        """Show a service's refusal beside the field it names, or above the form, in words for a person."""
         field = self.field_for_error(error)
         if field == "idempotency_key":
             # The page's key was already used (the form was sent before): what is typed now is a new entry.
@@ -86,7 +107,7 @@ class EntryForm(forms.Form):
                 data["idempotency_key"] = new_idempotency_key()
                 self.data = data
             field = None
-        self.add_error(field if field in self.fields else None, error.message)
+        self.add_error(field if field in self.fields else None, said_to_a_person(error))
 
     def field_for_error(self, error: DomainError) -> str | None:
         field = error.details.get("field")
@@ -104,11 +125,19 @@ class VoteRow:
     fields: list[forms.BoundField]
     type_names: list[str]
     total: int | None
+    # On a correction, the accepted version's number of each field (None on a first entry).
+    accepted: list[int | None] = dataclasses.field(default_factory=list)
 
     @property
-    def cells(self) -> list[tuple[forms.BoundField, str]]:
-        """Each number's field with the name of its vote type (empty without vote types)."""
-        return list(zip(self.fields, self.type_names or [""], strict=True))
+    def cells(self) -> list[tuple[forms.BoundField, str, int | None]]:
+        """Each number's field with the name of its vote type (empty without vote types) and its accepted number."""
+        accepted = self.accepted or [None] * len(self.fields)
+        return list(zip(self.fields, self.type_names or [""], accepted, strict=True))
+
+    @property
+    def accepted_votes(self) -> int | None:
+        """On a correction, the accepted votes of a candidate without vote types."""
+        return self.accepted[0] if self.accepted else None
 
     @property
     def errors(self) -> list[tuple[forms.BoundField, list[str]]]:
@@ -136,11 +165,13 @@ class SheetForm(EntryForm):
         candidates: Sequence[Candidate],
         vote_types: Sequence[VoteType] = (),
         show_reason: bool,
+        accepted: Numbers | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = list(candidates)
         self.vote_types = list(vote_types)
+        self.accepted = accepted
         # Without an election, the sheet counts what an election counts by default: blank and invalid ballots.
         blank_and_invalid = election.counts_blank_and_invalid if election else True
         under_and_over = election.counts_undervotes_and_overvotes if election else False
@@ -173,6 +204,23 @@ class SheetForm(EntryForm):
         )
         if not show_reason:
             self.fields["reason"].widget = forms.HiddenInput()
+        self.accepted_values = self._accepted_values(accepted) if accepted is not None else {}
+        for name in self.accepted_values:
+            self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-accepted"
+
+    def _accepted_values(self, accepted: Numbers) -> dict[str, int]:
+        """Each field's number in the accepted version that a correction replaces."""
+        values = {"ballots_cast": accepted.ballots_cast, **{name: getattr(accepted, name) for name in self.counted}}
+        for candidate in self.candidates:
+            if not self.vote_types:
+                values[self.vote_field(candidate.pk)] = accepted.votes.get(candidate.pk, 0)
+            for vote_type in self.vote_types:
+                per_type = accepted.by_type.get(candidate.pk, {})
+                values[self.vote_field(candidate.pk, vote_type.pk)] = per_type.get(vote_type.pk, 0)
+        return values
+
+    def notes_of(self, name: str) -> list[str]:
+        return [f"{self[name].auto_id}-accepted"] if name in self.accepted_values else []
 
     @staticmethod
     def vote_field(candidate_id: int, vote_type_id: int | None = None) -> str:
@@ -185,6 +233,11 @@ class SheetForm(EntryForm):
     @property
     def count_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ["ballots_cast", *self.counted]]
+
+    @property
+    def count_cells(self) -> list[tuple[forms.BoundField, int | None]]:
+        """Ballots cast and the residual counts, each with its accepted number on a correction."""
+        return [(field, self.accepted_values.get(field.name)) for field in self.count_fields]
 
     def _typed_value(self, name: str) -> int | None:
         """What is typed in a field as a whole number, or None (for the totals shown before the sheet is valid)."""
@@ -205,7 +258,8 @@ class SheetForm(EntryForm):
             name, mark = shown_name(candidate)
             total = sum(n for n in typed if n is not None) if None not in typed else None
             type_names = [local_name_of(t) for t in self.vote_types]
-            rows.append(VoteRow(candidate, name, mark, [self[n] for n in names], type_names, total))
+            accepted = [self.accepted_values.get(n) for n in names] if self.accepted_values else []
+            rows.append(VoteRow(candidate, name, mark, [self[n] for n in names], type_names, total, accepted))
         return rows
 
     @property
@@ -289,6 +343,16 @@ class UndoForm(ReasonForm):
 
 class KeyOnlyForm(EntryForm):
     """An action with nothing to type: marking a count complete, releasing a sheet."""
+
+
+class CompleteCountForm(EntryForm):
+    """Marking a count complete, which closes it to new ballots until a supervisor reopens it: said in so many
+    words, so that a stray click does not close it."""
+
+    confirm = forms.BooleanField(
+        label=_("Every ballot of this contest is entered"),
+        error_messages={"required": _("Tick the box to say that every ballot is entered.")},
+    )
 
 
 class TurnoutForm(EntryForm):

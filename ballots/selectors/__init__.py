@@ -1,5 +1,7 @@
 """Every read of staff entry: station results and sheet history (``station_results``), turnout (``turnout``) and
-the entry site's progress and review queue (``overview``). This package is the one place to find them all."""
+the entry site's progress and review queue (``overview``), and what can be done next with a tally sheet
+(``sheet_steps``, imported by its own path: it reads the rules, which read this package). This package is the one
+place to find them all."""
 
 from __future__ import annotations
 

@@ -30,6 +30,10 @@ class ContestProgress:
     count_complete: bool
     sheet_status: str | None
     sheet_version: int | None
+    # Whether a version counts now (accepted or quarantined), and who made the first entry still waiting for its
+    # second: what decides the next step with the sheet.
+    has_current_sheet: bool = False
+    first_entry_by_id: int | None = None
 
     @property
     def sheet_status_label(self) -> str:
@@ -45,6 +49,16 @@ class StationOverview:
     turnout_voters: int | None
     turnout_at: dt.datetime | None
     vote_types: Sequence[VoteType] = ()
+
+    @property
+    def sheets_counting(self) -> int:
+        """How many of the station's contests have a tally sheet that counts (accepted or quarantined)."""
+        return sum(1 for progress in self.contests if progress.has_current_sheet)
+
+    @property
+    def sheets_in_review(self) -> int:
+        """How many of the station's contests have a tally sheet waiting for a supervisor."""
+        return sum(1 for progress in self.contests if progress.sheet_status == Status.NEEDS_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -98,8 +112,14 @@ def _summarise(stations: Sequence[PollingStation]) -> list[StationOverview]:
         StationCount.objects.filter(station_id__in=ids, complete=True).values_list("station_id", "contest_id")
     )
     sheets: dict[tuple[int, int], TallySheet] = {}
-    for sheet in TallySheet.objects.filter(station_id__in=ids).exclude(status=Status.SUPERSEDED):
+    current: set[tuple[int, int]] = set()
+    first_entries: dict[tuple[int, int], int] = {}
+    for sheet in TallySheet.objects.filter(station_id__in=ids).exclude(status=Status.SUPERSEDED).order_by("version"):
         pair = (sheet.station_id, sheet.contest_id)
+        if sheet.status in TallySheet.CURRENT_STATUSES:
+            current.add(pair)
+        if sheet.status == Status.PENDING_SECOND_ENTRY:
+            first_entries.setdefault(pair, sheet.entered_by_id)
         shown = sheets.get(pair)
         if shown is None or STATUS_PRIORITY.index(Status(sheet.status)) < STATUS_PRIORITY.index(Status(shown.status)):
             sheets[pair] = sheet
@@ -118,15 +138,17 @@ def _summarise(stations: Sequence[PollingStation]) -> list[StationOverview]:
         progress = []
         for contest in contests[station.pk]:
             pair = (station.pk, contest.pk)
-            current = sheets.get(pair)
+            shown = sheets.get(pair)
             progress.append(
                 ContestProgress(
                     contest=contest,
                     candidates=candidates[contest.pk],
                     ballots_entered=entered.get(pair, 0),
                     count_complete=pair in complete,
-                    sheet_status=current.status if current is not None else None,
-                    sheet_version=current.version if current is not None else None,
+                    sheet_status=shown.status if shown is not None else None,
+                    sheet_version=shown.version if shown is not None else None,
+                    has_current_sheet=pair in current,
+                    first_entry_by_id=first_entries.get(pair),
                 )
             )
         report = turnout.get(station.pk)

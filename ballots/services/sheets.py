@@ -20,11 +20,11 @@ from ballots.rules import (
     validate_sheet_numbers,
 )
 from ballots.selectors import count_ballots, describe_difference, is_count_complete, sheet_numbers
+from ballots.selectors.sheet_steps import refuse_sheet_entry
 from ballots.services.locking import station_id_of
 from ballots.services.operation import EntryOperation, run_entry
 from elections.models import Contest, Election, PollingStation, VoteType
 from elections.selectors import supervises
-from trust.errors import EntryRejected
 from trust.idempotency import Answer, Recorded
 from trust.roles import Actor
 
@@ -179,19 +179,19 @@ def _choose_status(
     """The new version's status, the versions it supersedes and those it sends to review."""
     current = sheets[Status.ACCEPTED] + sheets[Status.QUARANTINED]
     pending = sheets[Status.PENDING_SECOND_ENTRY]
-    if sheets[Status.NEEDS_REVIEW]:
-        raise EntryRejected(
-            _("This sheet is waiting for a supervisor's review; it cannot take another entry now."),
-            code="sheet_in_review",
-        )
+    # The same rule the entry pages read to offer only the step that will be taken.
+    refusal = refuse_sheet_entry(
+        in_review=bool(sheets[Status.NEEDS_REVIEW]),
+        first_entry_by_id=pending[0].entered_by_id if pending else None,
+        user_id=entry.user.pk,
+        after_close=entry.after_close,
+    )
+    if refusal is not None:
+        raise refusal
     if entry.after_close:
         return Status.ACCEPTED, current + pending, []
     if pending:
         first = pending[0]
-        if first.entered_by_id == entry.user.pk:
-            raise EntryRejected(
-                _("The second entry must be made by someone other than the first."), code="second_entry_same_person"
-            )
         if _numbers_of(first) == numbers:
             return Status.ACCEPTED, [first, *current], []
         return Status.NEEDS_REVIEW, [], [first]

@@ -196,7 +196,7 @@ ALL_DOORS = [
         lambda world: form(ballot_id=str(world.made["ballot"]), reason="wrong key")(world),
         a_ballot,
     ),
-    Door("entry:complete", "POST", page("entry:complete"), form()),
+    Door("entry:complete", "POST", page("entry:complete"), form(confirm="on")),
     Door("entry:reopen", "POST", page("entry:reopen"), form(reason="one missed"), complete_count),
     Door("entry:review_queue", "GET", fixed("/entry/review/"), prepare=mismatch, shows="N-001"),
     Door("entry:review_item", "GET", page("entry:review_item"), prepare=mismatch),

@@ -249,7 +249,9 @@ def test_undo_voids_the_last_ballot_with_a_reason_and_count_complete_closes_it(
     undo = {"idempotency_key": "form-key-0021", "ballot_id": str(last.pk), "reason": "pressed blank by mistake"}
     clerk_client.post(url(station, contest, "ballots/undo/"), undo)
     clerk_client.post(url(station, contest, "ballots/undo/"), undo)
-    complete = clerk_client.post(url(station, contest, "ballots/complete/"), {"idempotency_key": "form-key-0022"})
+    complete = clerk_client.post(
+        url(station, contest, "ballots/complete/"), {"idempotency_key": "form-key-0022", "confirm": "on"}
+    )
 
     assert BallotVoid.objects.get().ballot == last
     assert complete.status_code == 302
@@ -263,7 +265,7 @@ def test_a_supervisor_reopens_a_completed_count(
     client: Client, north_supervisor: User, ballot_counting: Election, station: PollingStation, contest: Contest
 ) -> None:
     client.force_login(north_supervisor)
-    client.post(url(station, contest, "ballots/complete/"), {"idempotency_key": "form-key-0030"})
+    client.post(url(station, contest, "ballots/complete/"), {"idempotency_key": "form-key-0030", "confirm": "on"})
     client.post(url(station, contest, "ballots/reopen/"), {"idempotency_key": "form-key-0031", "reason": "one missed"})
     assert not StationCount.objects.get().complete
 

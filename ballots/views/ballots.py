@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ballots import services
-from ballots.forms import BallotForm, KeyOnlyForm, ReasonForm, UndoForm, shown_name
+from ballots.forms import BallotForm, CompleteCountForm, ReasonForm, UndoForm, shown_name
 from ballots.rules import counts_by
 from ballots.selectors import get_ballot_at, get_last_ballot
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after
@@ -72,7 +72,7 @@ def ballot_screen(request: HttpRequest, station_id: int, contest_id: int) -> Htt
             "form": form,
             "choices": _choices(form),
             "undo_form": UndoForm(initial={"ballot_id": last.pk if last else None}),
-            "complete_form": KeyOnlyForm(),
+            "complete_form": CompleteCountForm(),
             "reopen_form": ReasonForm(),
             "last_ballot": last,
             "is_supervisor": supervises(acting_user(request), overview.station),
@@ -114,10 +114,10 @@ def undo_last_ballot(request: HttpRequest, station_id: int, contest_id: int) -> 
 def complete_count(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
     """Close the station's ballots for this contest: from now on they count."""
     overview, progress = find_contest(request, station_id, contest_id)
-    form = KeyOnlyForm(request.POST)
+    form = CompleteCountForm(request.POST)
     url = _screen_url(station_id, contest_id)
     if not form.is_valid():
-        messages.error(request, _("The form was incomplete; try again."))
+        messages.error(request, _("The count is still open: tick the box to say that every ballot is entered."))
         return HttpResponseRedirect(url)
     return redirect_after(
         request,

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
+from ballots.forms import said_to_a_person
 from ballots.selectors import ContestProgress, StationOverview, get_contest_at_station, get_station_overview
 from ballots.services.locking import StationNotFound
 from trust.errors import DomainError, NotAllowed
@@ -63,7 +64,7 @@ def redirect_after(request: HttpRequest, url: str, action: Callable[[], Any], *,
         # The page offers no such button to this user: only a forged post gets here, and it is refused as such.
         raise PermissionDenied(error.message) from error
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, said_to_a_person(error))
     else:
         messages.success(request, success)
     return HttpResponseRedirect(url)

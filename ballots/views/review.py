@@ -18,6 +18,7 @@ from ballots.selectors import get_review_item, list_review_queue, list_sheet_his
 from ballots.services.review import DecidingExtras
 from ballots.views.common import acting_user, entry_login_required
 from ballots.views.comparison import compare_versions
+from elections.names import local_name_of
 from elections.selectors import can_review
 from trust.errors import DomainError
 from trust.http import get_client_address
@@ -56,7 +57,7 @@ def review_item(request: HttpRequest, station_id: int, contest_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         choice = _deciding(sheet_form) if deciding else {"accept_version": accept_form.cleaned_data["accept_version"]}
         try:
-            services.resolve_sheet_review(
+            settled = services.resolve_sheet_review(
                 station=item.station,
                 contest=item.contest,
                 actor=request.user,
@@ -67,7 +68,19 @@ def review_item(request: HttpRequest, station_id: int, contest_id: int) -> HttpR
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, _("The review is settled."))
+            messages.success(
+                request,
+                _(
+                    "Review settled: version %(version)d is accepted for %(contest)s at polling station %(code)s "
+                    "%(station)s."
+                )
+                % {
+                    "version": settled.obj.version,
+                    "contest": local_name_of(item.contest),
+                    "code": item.station.code,
+                    "station": local_name_of(item.station),
+                },
+            )
             return HttpResponseRedirect(reverse("entry:review_queue"))
     in_question = {v.version for v in item.versions}
     numbers = [

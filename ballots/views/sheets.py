@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ballots import services
 from ballots.forms import KeyOnlyForm, ReasonForm, SheetForm, shown_name
 from ballots.models import TallySheet
-from ballots.rules import is_sheet_correction
-from ballots.selectors import get_open_sheet, list_sheet_history
+from ballots.selectors import get_open_sheet, list_sheet_history, sheet_numbers
+from ballots.selectors.sheet_steps import SheetStep, list_sheet_steps
 from ballots.views.common import acting_user, entry_login_required, find_contest, redirect_after, station_url
 from ballots.views.comparison import shown_residuals, votes_cells
 from elections.selectors import supervises
@@ -38,16 +38,21 @@ SHEET_MESSAGES = {
 def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpResponse:
     """Enter the tally sheet; refused numbers come back beside their fields, as typed, under the same key."""
     overview, progress = find_contest(request, station_id, contest_id)
-    correction = is_sheet_correction(
-        election=overview.station.election, has_current_sheet=progress.sheet_status in TallySheet.CURRENT_STATUSES
-    )
     election = overview.station.election
+    step = list_sheet_steps(acting_user(request), overview)[progress.contest.pk]
+    context = {"overview": overview, "election": election, "progress": progress, "step": step}
+    if request.method == "GET" and not step.takes_entry:
+        # Nothing typed here would be taken: the page says why instead of offering a blank form.
+        return render(request, "ballots/sheet_blocked.html", context)
+    correction = step.step == SheetStep.CORRECT
+    current = get_open_sheet(station=overview.station, contest=progress.contest) if correction else None
     form = SheetForm(
         request.POST or None,
         election=election,
         candidates=progress.candidates,
         vote_types=overview.vote_types,
         show_reason=correction,
+        accepted=sheet_numbers(current) if current is not None else None,
     )
     if request.method == "POST" and form.is_valid():
         numbers = form.numbers()
@@ -77,13 +82,7 @@ def sheet_form(request: HttpRequest, station_id: int, contest_id: int) -> HttpRe
     return render(
         request,
         "ballots/sheet_form.html",
-        {
-            "overview": overview,
-            "election": election,
-            "progress": progress,
-            "form": form,
-            "correction": correction,
-        },
+        {**context, "form": form, "correction": correction, "current": current},
         status=422 if form.errors else 200,
     )
 

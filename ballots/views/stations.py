@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 from ballots import services
 from ballots.forms import TurnoutForm
 from ballots.selectors import list_station_overviews
+from ballots.selectors.sheet_steps import list_sheet_steps
 from ballots.views.common import acting_user, entry_login_required, find_station, station_url
-from elections.selectors import can_review
 from trust.errors import DomainError
 from trust.http import get_client_address
 
@@ -21,19 +21,23 @@ from trust.http import get_client_address
 def home(request: HttpRequest) -> HttpResponse:
     """The stations the user may work on, grouped by election."""
     overviews = list_station_overviews(request.user)
-    return render(
-        request, "ballots/home.html", {"overviews": overviews, "can_review": can_review(acting_user(request))}
-    )
+    return render(request, "ballots/home.html", {"overviews": overviews})
 
 
 @entry_login_required
 def station(request: HttpRequest, station_id: int) -> HttpResponse:
     """Per contest: ballots entered, the tally sheet's status, whether the count is complete; turnout so far."""
     overview = find_station(request, station_id)
+    user = acting_user(request)
+    steps = list_sheet_steps(user, overview)
     return render(
         request,
         "ballots/station.html",
-        {"overview": overview, "election": overview.station.election, "can_review": can_review(acting_user(request))},
+        {
+            "overview": overview,
+            "election": overview.station.election,
+            "contests": [(progress, steps[progress.contest.pk]) for progress in overview.contests],
+        },
     )
 
 

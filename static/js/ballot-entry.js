@@ -92,7 +92,9 @@
           }
           say(d.msgRecorded);
         } else {
-          say(d.msgRefused + " " + ((body.error && body.error.message) || response.status));
+          // A person is told what happened, not which key of the API it happened to.
+          var reused = body.error && body.error.code === "idempotency_key_reused";
+          say(d.msgRefused + " " + (reused ? d.msgReused : ((body.error && body.error.message) || response.status)));
         }
         return flush();
       });
@@ -147,6 +149,21 @@
     if (event.key === "Enter" && !(event.target && event.target.tagName === "BUTTON")) {
       event.preventDefault();
       record("marked");
+      return;
+    }
+    // Blank and invalid by the key's place on the keyboard, so that they work whatever its layout.
+    var kind = { KeyB: "blank", KeyI: "invalid" }[event.code];
+    if (kind && !event.shiftKey) {
+      event.preventDefault();
+      record(kind);
+      return;
+    }
+    var step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+    var at = boxes.indexOf(event.target);
+    if (step && at !== -1) {
+      // Any candidate, beyond the ten that have a key, is reached with the arrows (or Tab) and marked with Space.
+      event.preventDefault();
+      boxes[(at + step + boxes.length) % boxes.length].focus();
       return;
     }
     var box = boxes.filter(function (b) { return b.dataset.key === event.key; })[0];

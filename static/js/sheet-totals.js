@@ -1,5 +1,6 @@
 /* The vote-type grid of a tally sheet: each candidate's total, each vote type's total and the sum of all votes add
-   up as the clerk types. Without this script the form works the same; the totals are then those of the last post. */
+   up as the clerk types; and whether the sheet adds up to its ballots cast. Without this script the form works the
+   same; the totals are then those of the last post. */
 (function () {
   "use strict";
 
@@ -52,5 +53,33 @@
       update(grid);
     });
     update(grid);
+  });
+
+  // Where a ballot marks one choice, votes and the other counts must make the ballots cast: said as the clerk types.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-sheet-check]"), function (check) {
+    var form = check.closest("form");
+    var cast = form.querySelector("input[name=ballots_cast]");
+    var parts = form.querySelectorAll(
+      "input[name^=votes_], input[name=blank], input[name=invalid], input[name=undervotes], input[name=overvotes]"
+    );
+
+    function say() {
+      var total = 0;
+      Array.prototype.forEach.call(parts, function (input) {
+        total += valueOf(input);
+      });
+      var expected = valueOf(cast);
+      check.hidden = cast.value.trim() === "" || isNaN(total) || isNaN(expected);
+      if (check.hidden) {
+        return;
+      }
+      var even = total === expected;
+      check.classList.toggle("sheet-check--off", !even);
+      check.textContent = (even ? check.dataset.msgEven : check.dataset.msgOff)
+        .replace("%(sum)s", String(total)).replace("%(cast)s", String(expected));
+    }
+
+    form.addEventListener("input", say);
+    say();
   });
 })();
