@@ -18,13 +18,14 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from elections import services
 from elections.admin.contests import ContestInline
 from elections.admin.staff import ClerkAssignmentInline, SupervisorAssignmentInline
 from elections.admin.status import status_action
 from elections.admin.vote_types import VoteTypeInline
+from elections.admin.widgets import NamedSearchFieldsMixin
 from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin
 from elections.imports import ElectionImportExportMixin
 from elections.models import District, Election, Party, PollingStation
@@ -32,20 +33,23 @@ from elections.resources import DistrictResource, PartyResource, PollingStationR
 from elections.services.configuration import FROZEN_AFTER_DRAFT
 from trust.models import AuditEvent
 
+# What each audited change of an election reads as on its page; an action not named here shows its code.
+HISTORY_LABELS = {
+    "election.create": gettext_lazy("Created"),
+    "election.change": gettext_lazy("Settings changed"),
+    "election.open": gettext_lazy("Opened for entry"),
+    "election.close": gettext_lazy("Closed"),
+    "election.publish": gettext_lazy("Published as provisional"),
+    "election.certify": gettext_lazy("Certified"),
+    "election.seed_demo": gettext_lazy("Demo data loaded"),
+    "election.structure_from_results_file": gettext_lazy("Structure loaded from a results file"),
+}
+
 
 @admin.register(Election)
 class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
-    list_display = [
-        "name",
-        "date",
-        "status_badge",
-        "visibility_badge",
-        "counting_method",
-        "double_entry",
-        "district_count",
-        "station_count",
-        "contest_count",
-    ]
+    # Few columns, each holding related facts, so the list fits a laptop screen without scrolling sideways.
+    list_display = ["name", "date", "status_badges", "counting", "contents"]
     list_filter = ["status", "results_visibility", "counting_method", "double_entry", "date"]
     search_fields = ["name", "name_ar", "slug"]
     date_hierarchy = "date"
@@ -74,6 +78,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
     actions = [
         status_action(
             services.open_election,
+            check=services.check_opening,
             name="open_elections",
             label=gettext_lazy("Open for entry"),
             verb=gettext_lazy("Opened for entry"),
@@ -81,6 +86,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
         ),
         status_action(
             services.close_election,
+            check=services.check_closing,
             name="close_elections",
             label=gettext_lazy("Close entry"),
             verb=gettext_lazy("Closed"),
@@ -88,6 +94,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
         ),
         status_action(
             services.publish_results,
+            check=services.check_publishing,
             name="publish_results",
             label=gettext_lazy("Publish results as provisional"),
             verb=gettext_lazy("Published as provisional"),
@@ -95,6 +102,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
         ),
         status_action(
             services.certify_election,
+            check=services.check_certifying,
             name="certify_elections",
             label=gettext_lazy("Certify results as official"),
             verb=gettext_lazy("Certified"),
@@ -132,30 +140,39 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
             )
         )
 
-    @admin.display(description=gettext_lazy("status"), ordering="status")
-    def status_badge(self, obj: Election) -> str:
-        return format_html('<span class="vt-badge vt-badge--{}">{}</span>', obj.status, obj.get_status_display())
-
-    @admin.display(description=gettext_lazy("results"), ordering="results_visibility")
-    def visibility_badge(self, obj: Election) -> str:
+    @admin.display(description=gettext_lazy("status and results"), ordering="status")
+    def status_badges(self, obj: Election) -> str:
         return format_html(
-            '<span class="vt-badge vt-badge--{}">{}</span>',
+            '<span class="vt-badges"><span class="vt-badge vt-badge--{}">{}</span>'
+            '<span class="vt-badge vt-badge--{}">{}</span></span>',
+            obj.status,
+            obj.get_status_display(),
             obj.results_visibility,
-            obj.get_results_visibility_display(),
+            _("results %(visibility)s") % {"visibility": obj.get_results_visibility_display().lower()},
         )
 
-    @admin.display(description=gettext_lazy("districts"), ordering="num_districts")
-    def district_count(self, obj: Election) -> int:
-        return obj.num_districts  # type: ignore[attr-defined]
+    @admin.display(description=gettext_lazy("counting"), ordering="counting_method")
+    def counting(self, obj: Election) -> str:
+        if obj.double_entry:
+            return format_html("{}<br>{}", obj.get_counting_method_display(), _("double data entry"))
+        return obj.get_counting_method_display()
 
-    @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
-    def station_count(self, obj: Election) -> str:
-        url = reverse("admin:elections_pollingstation_changelist") + f"?election__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
-
-    @admin.display(description=gettext_lazy("contests"), ordering="num_contests")
-    def contest_count(self, obj: Election) -> int:
-        return obj.num_contests  # type: ignore[attr-defined]
+    @admin.display(description=gettext_lazy("contents"), ordering="num_stations")
+    def contents(self, obj: Election) -> str:
+        counts = {"districts": obj.num_districts, "stations": obj.num_stations, "contests": obj.num_contests}  # type: ignore[attr-defined]
+        stations = reverse("admin:elections_pollingstation_changelist") + f"?election__id__exact={obj.pk}"
+        contests = reverse("admin:elections_contest_changelist") + f"?election__id__exact={obj.pk}"
+        districts = reverse("admin:elections_district_changelist") + f"?election__id__exact={obj.pk}"
+        return format_html(
+            '<span class="vt-counts"><a href="{}">{}</a><a href="{}">{}</a><a href="{}">{}</a></span>',
+            districts,
+            ngettext("%(count)d district", "%(count)d districts", counts["districts"]) % {"count": counts["districts"]},
+            stations,
+            ngettext("%(count)d polling station", "%(count)d polling stations", counts["stations"])
+            % {"count": counts["stations"]},
+            contests,
+            ngettext("%(count)d contest", "%(count)d contests", counts["contests"]) % {"count": counts["contests"]},
+        )
 
     @admin.display(description=gettext_lazy("status history"))
     def history(self, obj: Election) -> str:
@@ -165,17 +182,30 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
         if not events:
             return _("No status change yet.")
         return format_html(
-            "<ul>{}</ul>",
+            '<ul class="vt-history">{}</ul>',
             format_html_join(
                 "",
-                "<li>{} — {} — {}</li>",
-                ((event.at.strftime("%Y-%m-%d %H:%M UTC"), event.action, event.actor_name or "—") for event in events),
+                "<li><bdi>{}</bdi> — {} — <bdi>{}</bdi></li>",
+                (
+                    (
+                        event.at.strftime("%Y-%m-%d %H:%M UTC"),
+                        HISTORY_LABELS.get(event.action, event.action),
+                        event.actor_name or _("VoteTracker itself"),
+                    )
+                    for event in events
+                ),
             ),
         )
 
 
 @admin.register(District)
-class DistrictAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class DistrictAdmin(
+    NamedSearchFieldsMixin,
+    ServiceWritesMixin,
+    ElectionImportExportMixin,
+    FinalElectionReadOnlyMixin,
+    admin.ModelAdmin,
+):
     resource_classes = [DistrictResource]
     ordering = ["election", "code"]
     list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
@@ -196,7 +226,13 @@ class DistrictAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElection
 
 
 @admin.register(PollingStation)
-class PollingStationAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class PollingStationAdmin(
+    NamedSearchFieldsMixin,
+    ServiceWritesMixin,
+    ElectionImportExportMixin,
+    FinalElectionReadOnlyMixin,
+    admin.ModelAdmin,
+):
     resource_classes = [PollingStationResource]
     ordering = ["election", "code"]
     list_display = ["code", "name", "district", "registered_voters", "has_coordinates", "clerk_count", "election"]

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from elections.admin.widgets import LabelledRowsMixin, NamedSearchFieldsMixin
 from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin
 from elections.imports import ElectionImportExportMixin
 from elections.models import Candidate, Contest
@@ -38,7 +39,7 @@ class ContestForm(_ModelForm):
         return cleaned_data
 
 
-class ContestInline(admin.TabularInline):
+class ContestInline(LabelledRowsMixin, admin.TabularInline):
     model = Contest
     form = ContestForm
     fields = [
@@ -65,7 +66,7 @@ class ContestInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _("%(count)d candidates") % {"count": obj.candidates.count()})
 
 
-class CandidateInline(FinalElectionReadOnlyMixin, admin.TabularInline):
+class CandidateInline(LabelledRowsMixin, FinalElectionReadOnlyMixin, admin.TabularInline):
     model = Candidate
     fields = ["ballot_order", "name_en", "name_ar", "party", "is_write_in"]
     autocomplete_fields = ["party"]
@@ -80,7 +81,13 @@ class CandidateInline(FinalElectionReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Contest)
-class ContestAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class ContestAdmin(
+    NamedSearchFieldsMixin,
+    ServiceWritesMixin,
+    ElectionImportExportMixin,
+    FinalElectionReadOnlyMixin,
+    admin.ModelAdmin,
+):
     resource_classes = [ContestResource]
     form = ContestForm
     ordering = ["election", "position", "name"]
@@ -113,7 +120,13 @@ class ContestAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionR
 
 
 @admin.register(Candidate)
-class CandidateAdmin(ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin):
+class CandidateAdmin(
+    NamedSearchFieldsMixin,
+    ServiceWritesMixin,
+    ElectionImportExportMixin,
+    FinalElectionReadOnlyMixin,
+    admin.ModelAdmin,
+):
     resource_classes = [CandidateResource]
     list_display = ["name_en", "name_ar", "contest", "party", "ballot_order", "is_write_in"]
     list_filter = ["contest__election", "contest", "party", "is_write_in"]

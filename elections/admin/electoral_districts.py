@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from elections.admin.widgets import NamedSearchFieldsMixin
 from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin, write
 from elections.imports import ElectionImportExportMixin
 from elections.models import Contest, ElectoralDistrict
@@ -73,7 +74,7 @@ class ElectoralDistrictForm(_ModelForm):
 
 @admin.register(ElectoralDistrict)
 class ElectoralDistrictAdmin(
-    ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin
+    NamedSearchFieldsMixin, ServiceWritesMixin, ElectionImportExportMixin, FinalElectionReadOnlyMixin, admin.ModelAdmin
 ):
     resource_classes = [ElectoralDistrictResource]
     form = ElectoralDistrictForm

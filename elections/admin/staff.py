@@ -20,19 +20,20 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from elections import services
+from elections.admin.widgets import LabelledRowsMixin
 from elections.admin.writes import ServiceWritesMixin
 from elections.models import ClerkAssignment, SupervisorAssignment
 from trust.errors import DomainError
 from trust.http import get_client_address
 
 
-class ClerkAssignmentInline(admin.TabularInline):
+class ClerkAssignmentInline(LabelledRowsMixin, admin.TabularInline):
     model = ClerkAssignment
     autocomplete_fields = ["user", "station"]
     extra = 0
 
 
-class SupervisorAssignmentInline(admin.TabularInline):
+class SupervisorAssignmentInline(LabelledRowsMixin, admin.TabularInline):
     model = SupervisorAssignment
     autocomplete_fields = ["user", "district"]
     extra = 0

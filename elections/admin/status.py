@@ -1,5 +1,7 @@
-"""The admin actions that change an election's status: each asks for confirmation, then calls its status service
-for every chosen election and says which it refused and why."""
+"""The admin actions that change an election's status. Each checks every chosen election first, by the rule its
+status service applies, and asks for confirmation only for those that can change: an election that cannot is named
+with the reason on the list, never after the official confirmed an irreversible step. Once confirmed, each calls its
+status service (which checks again under its lock) and says which it refused and why."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from elections import services
 from elections.models import Election
 from trust.errors import DomainError
 from trust.http import get_client_address
 
 Service = Callable[..., Election]
+Check = Callable[[Election], None]
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -26,36 +28,65 @@ else:
     StrOrPromise = str
 
 
+def _apply(
+    modeladmin: admin.ModelAdmin[Election],
+    request: HttpRequest,
+    queryset: QuerySet[Election],
+    service: Service,
+    verb: StrOrPromise,
+) -> None:
+    changed = 0
+    for election in queryset:
+        try:
+            service(election=election, actor=request.user, client_address=get_client_address(request))
+        except DomainError as refusal:
+            modeladmin.message_user(request, refusal.message, messages.ERROR)
+        else:
+            changed += 1
+    if changed:
+        modeladmin.message_user(
+            request,
+            _("%(verb)s: %(count)d election(s).") % {"verb": verb, "count": changed},
+            messages.SUCCESS,
+        )
+
+
 def status_action(
-    service: Service, *, name: str, label: StrOrPromise, verb: StrOrPromise, explanation: StrOrPromise
+    service: Service,
+    *,
+    check: Check,
+    name: str,
+    label: StrOrPromise,
+    verb: StrOrPromise,
+    explanation: StrOrPromise,
 ) -> Callable[[admin.ModelAdmin[Election], HttpRequest, QuerySet[Election]], TemplateResponse | None]:
-    """An admin action that asks for confirmation, then calls ``service`` for each chosen election."""
+    """An admin action that refuses at once, naming why, every chosen election ``check`` refuses; asks for
+    confirmation for the others, if any; then calls ``service`` for each of them."""
 
     def action(
         modeladmin: admin.ModelAdmin[Election], request: HttpRequest, queryset: QuerySet[Election]
     ) -> TemplateResponse | None:
         if request.POST.get("confirmed") == "yes":
-            changed = 0
-            for election in queryset:
-                try:
-                    service(election=election, actor=request.user, client_address=get_client_address(request))
-                except DomainError as exc:
-                    modeladmin.message_user(request, exc.message, messages.ERROR)
-                else:
-                    changed += 1
-            if changed:
-                modeladmin.message_user(
-                    request, _("%(verb)s: %(count)d election(s).") % {"verb": verb, "count": changed}, messages.SUCCESS
-                )
+            _apply(modeladmin, request, queryset, service, verb)
             return None
-        problems = {
-            election.pk: services.list_opening_problems(election) for election in queryset if name == "open_elections"
-        }
+        ready: list[Election] = []
+        for election in queryset:
+            try:
+                check(election)
+            except DomainError as refusal:
+                modeladmin.message_user(request, refusal.message, messages.ERROR)
+            else:
+                ready.append(election)
+        if not ready:
+            # Back to the list, where the messages say why nothing can change.
+            return None
         context = {
             **modeladmin.admin_site.each_context(request),
             "title": label,
+            "subtitle": None,
             "opts": modeladmin.model._meta,
-            "elections": [(election, problems.get(election.pk, [])) for election in queryset],
+            "elections": ready,
+            "left_out": len(queryset) - len(ready),
             "action_name": name,
             "action_label": label,
             "explanation": explanation,

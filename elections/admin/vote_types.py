@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from elections.admin.widgets import LabelledRowsMixin
 from elections.admin.writes import FinalElectionReadOnlyMixin, ServiceWritesMixin
 from elections.imports import ElectionImportExportMixin
 from elections.models import Election, VoteType
@@ -19,7 +20,7 @@ def _left_draft(election: Election | None) -> bool:
     return election is not None and election.status != Election.Status.DRAFT
 
 
-class VoteTypeInline(FinalElectionReadOnlyMixin, admin.TabularInline):
+class VoteTypeInline(LabelledRowsMixin, FinalElectionReadOnlyMixin, admin.TabularInline):
     model = VoteType
     fields = ["position", "code", "name", "name_ar", "nist_type"]
     ordering = ["position", "code"]

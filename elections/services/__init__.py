@@ -54,6 +54,10 @@ from elections.services.staff import (
 )
 from elections.services.status import (
     certify_election,
+    check_certifying,
+    check_closing,
+    check_opening,
+    check_publishing,
     close_election,
     list_opening_problems,
     open_election,
@@ -78,6 +82,10 @@ __all__ = [
     "change_station",
     "change_supervisor_assignment",
     "change_vote_type",
+    "check_certifying",
+    "check_closing",
+    "check_opening",
+    "check_publishing",
     "close_election",
     "create_candidate",
     "create_clerk_assignment",

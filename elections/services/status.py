@@ -82,62 +82,87 @@ def list_opening_problems(election: Election) -> list[str]:
     return problems
 
 
+def check_opening(election: Election) -> None:
+    """Refuse, naming why, to open ``election`` now: the rule ``open_election`` applies under its lock, and the admin
+    before it asks for confirmation."""
+    _require_status(
+        election,
+        {Election.Status.DRAFT},
+        _("%(name)s cannot be opened: it is %(status)s, and only a draft election can be opened."),
+    )
+    if problems := list_opening_problems(election):
+        raise TransitionRefused(
+            _("%(name)s cannot be opened: %(problems)s.") % {"name": election.name, "problems": "; ".join(problems)},
+            details={"problems": problems},
+        )
+
+
+def check_closing(election: Election) -> None:
+    """Refuse, naming why, to close ``election`` now (the rule of ``close_election``)."""
+    _require_status(
+        election,
+        {Election.Status.OPEN},
+        _("%(name)s cannot be closed: it is %(status)s, and only an open election can be closed."),
+    )
+
+
+def check_publishing(election: Election) -> None:
+    """Refuse, naming why, to publish the results of ``election`` now (the rule of ``publish_results``)."""
+    _require_status(
+        election,
+        {Election.Status.OPEN, Election.Status.CLOSED},
+        _("Results of %(name)s cannot be published: it is %(status)s."),
+    )
+    if election.results_visibility != Election.Visibility.HIDDEN:
+        raise TransitionRefused(
+            _("Results of %(name)s are already public (%(visibility)s).")
+            % {"name": election.name, "visibility": election.get_results_visibility_display()}
+        )
+
+
+def check_certifying(election: Election) -> None:
+    """Refuse, naming why, to certify ``election`` now (the rule of ``certify_election``)."""
+    _require_status(
+        election,
+        {Election.Status.CLOSED},
+        _("%(name)s cannot be certified: it is %(status)s, and only a closed election can be certified."),
+    )
+
+
 def open_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Open a draft election for entry. Needs polling stations and contests that all have candidates."""
-
-    def check(election: Election) -> None:
-        _require_status(
-            election,
-            {Election.Status.DRAFT},
-            _("%(name)s cannot be opened: it is %(status)s, and only a draft election can be opened."),
-        )
-        if problems := list_opening_problems(election):
-            raise TransitionRefused(
-                _("%(name)s cannot be opened: %(problems)s.")
-                % {"name": election.name, "problems": "; ".join(problems)},
-                details={"problems": problems},
-            )
 
     def apply(election: Election) -> None:
         election.status = Election.Status.OPEN
 
     return _change_status(
-        election=election, actor=actor, client_address=client_address, action="election.open", check=check, apply=apply
+        election=election,
+        actor=actor,
+        client_address=client_address,
+        action="election.open",
+        check=check_opening,
+        apply=apply,
     )
 
 
 def close_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Stop accepting entries. From here on only an audited correction changes a result."""
 
-    def check(election: Election) -> None:
-        _require_status(
-            election,
-            {Election.Status.OPEN},
-            _("%(name)s cannot be closed: it is %(status)s, and only an open election can be closed."),
-        )
-
     def apply(election: Election) -> None:
         election.status = Election.Status.CLOSED
 
     return _change_status(
-        election=election, actor=actor, client_address=client_address, action="election.close", check=check, apply=apply
+        election=election,
+        actor=actor,
+        client_address=client_address,
+        action="election.close",
+        check=check_closing,
+        apply=apply,
     )
 
 
 def publish_results(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Show the results to the public as provisional. Allowed while entry is open or after it closed."""
-
-    def check(election: Election) -> None:
-        _require_status(
-            election,
-            {Election.Status.OPEN, Election.Status.CLOSED},
-            _("Results of %(name)s cannot be published: it is %(status)s."),
-        )
-        if election.results_visibility != Election.Visibility.HIDDEN:
-            raise TransitionRefused(
-                _("Results of %(name)s are already public (%(visibility)s).")
-                % {"name": election.name, "visibility": election.get_results_visibility_display()}
-            )
 
     def apply(election: Election) -> None:
         election.results_visibility = Election.Visibility.PROVISIONAL
@@ -147,20 +172,13 @@ def publish_results(*, election: Election, actor: Actor, client_address: str | N
         actor=actor,
         client_address=client_address,
         action="election.publish",
-        check=check,
+        check=check_publishing,
         apply=apply,
     )
 
 
 def certify_election(*, election: Election, actor: Actor, client_address: str | None = None) -> Election:
     """Certify a closed election: its results become official, and nothing about it changes again."""
-
-    def check(election: Election) -> None:
-        _require_status(
-            election,
-            {Election.Status.CLOSED},
-            _("%(name)s cannot be certified: it is %(status)s, and only a closed election can be certified."),
-        )
 
     def apply(election: Election) -> None:
         election.status = Election.Status.CERTIFIED
@@ -171,6 +189,6 @@ def certify_election(*, election: Election, actor: Actor, client_address: str | 
         actor=actor,
         client_address=client_address,
         action="election.certify",
-        check=check,
+        check=check_certifying,
         apply=apply,
     )

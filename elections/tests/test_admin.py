@@ -85,8 +85,11 @@ def test_confirmed_action_changes_status_and_is_audited(official_client: Client,
 
 def test_refused_action_explains_why_and_changes_nothing(official_client: Client, election: Election) -> None:
     PollingStation.objects.filter(election=election).delete()
+    # Refused before the confirmation page, with the reason on the list.
     preview = _run_action(official_client, "open_elections", election, confirmed=False)
-    assert "Cannot open: it has no polling stations" in preview.content.decode()
+    assert preview.status_code == 302
+    listed = official_client.get(preview["Location"]).content.decode()
+    assert "cannot be opened: it has no polling stations" in listed
     response = _run_action(official_client, "open_elections", election, confirmed=True)
     assert "cannot be opened: it has no polling stations" in response.content.decode()
     election.refresh_from_db()
