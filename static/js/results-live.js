@@ -1,7 +1,9 @@
 /* Live results: keeps a server-rendered results page current without reloading it.
    The page works without this script. With it, the page joins /ws/results/<election>/, swaps in the parts the
-   server renders with the same templates (on maps, only the stations that changed), and refetches the page when it
-   cannot apply an update directly (it missed a version, or the update does not carry a part this page shows). */
+   server renders with the same templates (on maps, only the stations that changed). A page that is behind (it
+   reconnected, or the server skipped frames while its connection was slow) gets one catch-up frame with every part
+   whole; it refetches the page over HTTP only when it cannot apply a frame (one missed with no catch-up following, or
+   a frame without a part this page shows). */
 (function () {
   "use strict";
 
@@ -30,6 +32,9 @@
   var refetchRetry = null;
   // Close code of the live channel: the election's results are not public (any more).
   var NOT_PUBLIC = 4404;
+  // How long a page behind the hello waits for its catch-up frame before reloading its parts instead.
+  var CATCH_UP_WAIT = 5000;
+  var catchUpWait = null;
 
   // Milliseconds to wait before the n-th attempt in a row: exponential backoff with full jitter, so a restarted
   // server is not hit by every viewer at once.
@@ -142,6 +147,23 @@
     var parts = frame.parts || {};
     var live = frame.live || Object.keys(parts);
     var onPage = partsOnPage();
+    // A catch-up frame carries every live part whole: it applies whatever version the page held.
+    if (frame.full) {
+      window.clearTimeout(catchUpWait);
+      var whole = onPage.every(function (id) {
+        return Object.prototype.hasOwnProperty.call(parts, id);
+      });
+      if (!whole) {
+        refetch();
+        return;
+      }
+      onPage.forEach(function (id) {
+        replacePart(id, parts[id]);
+      });
+      version = frame.version;
+      root.setAttribute("data-version", String(version));
+      return;
+    }
     var covered = onPage.every(function (id) {
       return live.indexOf(id) !== -1;
     });
@@ -165,8 +187,15 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    // The page says which version it holds: when the server has a newer one, a catch-up frame follows the hello.
     socket = new WebSocket(
-      scheme + window.location.host + root.getAttribute("data-ws-path") + "?lang=" + encodeURIComponent(lang.slice(0, 2))
+      scheme +
+        window.location.host +
+        root.getAttribute("data-ws-path") +
+        "?lang=" +
+        encodeURIComponent(lang.slice(0, 2)) +
+        "&version=" +
+        encodeURIComponent(String(version))
     );
     socket.onopen = function () {
       attempt = 0;
@@ -182,9 +211,15 @@
       if (frame.type === "hello") {
         ackEvery = frame.ack_every > 0 ? frame.ack_every : 1;
         unacknowledged = 0;
-        // After a disconnect the page may be behind: catch up from the snapshot.
+        // After a disconnect the page may be behind: the server sends a catch-up frame over the socket. Only if none
+        // comes (an older server, a failure) does the page reload its parts over HTTP.
+        window.clearTimeout(catchUpWait);
         if (frame.version > version) {
-          refetch();
+          catchUpWait = window.setTimeout(function () {
+            if (frame.version > version) {
+              refetch();
+            }
+          }, CATCH_UP_WAIT);
         }
       } else if (frame.type === "update") {
         applyUpdate(frame);
