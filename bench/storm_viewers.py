@@ -1,7 +1,8 @@
 """Viewers that behave as the results page script (static/js/results-live.js) does when their server goes away:
 reconnect after ``random() * min(30 s, 1 s * 2 ** attempt) + 250 ms``, where ``attempt`` counts the closes (a refused
-connection is a close too) since the last open, and reload the page's version from the server when the hello names
-a newer version than the page holds, or an update does not follow on from it.
+connection is a close too) since the last open; reconnect naming the version they hold (``?version=``) and take the
+catch-up frame that follows a newer hello; reload the page's version from the server only when no catch-up frame
+comes within the script's wait, or an update does not follow on from the version held.
 
     python -m bench.storm_viewers --url ws://127.0.0.1:PORT/ws/results/SLUG/ --viewers N --out FILE
 
@@ -32,6 +33,8 @@ from bench.common import raise_file_limit
 from bench.viewers import PREFIX
 
 PAGE_VERSION = re.compile(rb'data-results-live[^>]*data-version="(\d+)"')
+# The page script's wait for a catch-up frame after a hello newer than its version (CATCH_UP_WAIT), in seconds.
+CATCH_UP_WAIT = 5.0
 
 
 def backoff(attempt: int, rng: random.Random, scale: float = 1.0) -> float:
@@ -54,6 +57,8 @@ class Viewer:
     refetching: asyncio.Task[None] | None = field(default=None, repr=False)
     ack_every: int = 1
     unacknowledged: int = 0
+    catch_ups: int = 0
+    waiting: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 class Storm:
@@ -81,10 +86,11 @@ class Storm:
         if self.newest is not None and viewer.version >= self.newest and viewer.newest_at is None:
             viewer.newest_at = time.time()
 
-    async def open(self) -> ClientConnection | None:
+    async def open(self, version: int | None = None) -> ClientConnection | None:
+        url = self.url if version is None else f"{self.url}?version={version}"
         try:
             # Firefox gives up an opening handshake after 20 s (network.websocket.timeout.open); so do these viewers.
-            return await connect(self.url, origin=Origin(self.origin), compression=None, max_size=None,
+            return await connect(url, origin=Origin(self.origin), compression=None, max_size=None,
                                  ping_interval=None, open_timeout=20, close_timeout=1)  # fmt: skip
         except (OSError, InvalidHandshake, TimeoutError) as error:
             self.failures[type(error).__name__] += 1
@@ -118,6 +124,12 @@ class Storm:
             return None
         return int(found.group(1))
 
+    async def await_catch_up(self, viewer: Viewer, hello: int) -> None:
+        """As the page: reload over HTTP only if the catch-up frame has not come within the wait."""
+        await asyncio.sleep(CATCH_UP_WAIT * self.scale)
+        if viewer.version < hello:
+            self.start_refetch(viewer)
+
     def start_refetch(self, viewer: Viewer) -> None:
         if viewer.refetching is None or viewer.refetching.done():
             viewer.refetching = asyncio.create_task(self.refetch(viewer))
@@ -135,12 +147,15 @@ class Storm:
                 viewer.accepted_at = viewer.accepted_at or time.time()
                 viewer.connected = True
                 if hello > viewer.version:
-                    self.start_refetch(viewer)
+                    viewer.waiting = asyncio.create_task(self.await_catch_up(viewer, hello))
                 continue
             update = PREFIX.match(text)
             if update is not None:
                 version, previous = int(update.group(1)), int(update.group(2))
-                if previous == viewer.version:
+                if text.endswith('"full":true}'):  # a catch-up frame: every part whole, whatever the page held
+                    viewer.catch_ups += 1
+                    self.hold(viewer, version)
+                elif previous == viewer.version:
                     self.hold(viewer, version)
                 elif version > viewer.version:
                     self.start_refetch(viewer)
@@ -161,7 +176,7 @@ class Storm:
                 attempt += 1
                 await asyncio.sleep(backoff(attempt, self.rng, self.scale))
                 viewer.attempts += 1
-                opened = await self.open()
+                opened = await self.open(viewer.version)
                 if opened is not None:
                     ws, attempt = opened, 0
                     break
@@ -197,11 +212,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     except TimeoutError:
         finished = False
     storm.done.set()
-    for task in tasks:
+    for task in tasks + [v.waiting for v in storm.viewers if v.waiting is not None]:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     keys = ("version", "connected", "dropped_at", "accepted_at", "newest_at", "attempts", "refused", "refetches",
-            "refetch_failures")  # fmt: skip
+            "refetch_failures", "catch_ups")  # fmt: skip
     return {
         "finished": finished,
         "failed_first_connect": args.viewers - len(pairs),
