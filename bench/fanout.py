@@ -23,12 +23,13 @@ from bench.common import (
     app_server,
     cpu_seconds,
     free_port,
+    percentile,
     pin,
     rss_kib,
     stop,
 )
 from bench.feed import Client, Feeder
-from bench.live import Viewers, Window, served_version, window_from
+from bench.live import Viewers, Window, ms, served_version, window_from
 
 SETTLE_SECONDS = 3.0
 
@@ -43,6 +44,8 @@ def measure_votetracker(
     kind: str = PRODUCTION_SERVER,
     single: bool = False,
     client: str = "lean",
+    slow_share: float = 0.0,
+    slow_cycle: float = 10.0,
 ) -> tuple[Window, list[int]]:
     """Viewers on one server of ``kind``; entries through a second one, or the same one when ``single`` (the
     embedded mode, where only the viewers' own process can tell them). Versions are read from the entry side: the
@@ -56,7 +59,10 @@ def measure_votetracker(
         pid = live.worker_pid()
         rss_before = rss_kib(pid)
         url = f"ws://{HOST}:{live.port}/ws/results/{election.slug}/"
-        watchers = Viewers(url, viewers, max_seconds=120 + updates / rate + viewers / 50, client=client)
+        watchers = Viewers(
+            url, viewers, max_seconds=120 + updates / rate + viewers / 50, client=client, slow_share=slow_share,
+            slow_cycle=slow_cycle,
+        )  # fmt: skip
         try:
             watchers.ready()
             time.sleep(1.0)
@@ -90,7 +96,10 @@ def measure_votetracker(
     return window, statuses
 
 
-def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int, client: str = "lean") -> Window:
+def measure_bare(
+    *, viewers: int, updates: int, rate: float, frame_bytes: int, client: str = "lean", slow_share: float = 0.0,
+    slow_cycle: float = 10.0,
+) -> Window:  # fmt: skip
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "bench.bare", "--port", str(port), "--bytes", str(frame_bytes), "--rate", str(rate),
@@ -105,7 +114,12 @@ def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int, c
         server.stdout.readline()
         rss_before = rss_kib(server.pid)
         watchers = Viewers(
-            f"ws://{HOST}:{port}/", viewers, max_seconds=120 + updates / rate + viewers / 50, client=client
+            f"ws://{HOST}:{port}/",
+            viewers,
+            max_seconds=120 + updates / rate + viewers / 50,
+            client=client,
+            slow_share=slow_share,
+            slow_cycle=slow_cycle,
         )
         try:
             watchers.ready()
@@ -124,6 +138,26 @@ def measure_bare(*, viewers: int, updates: int, rate: float, frame_bytes: int, c
     )
 
 
+def add_slow_figures(result: Result, app: Window, bare: Window) -> None:
+    """The slow viewers' figures: how long after reading again each held the newest version, and that none was
+    closed (the others' latency is the scenario's p99, which counts only viewers that keep up)."""
+    slow = app.slow or {}
+    waits = [float(seconds) for seconds in slow.get("catch_up_seconds", [])]
+    bare_waits = [float(seconds) for seconds in (bare.slow or {}).get("catch_up_seconds", [])]
+    p99 = percentile(waits, 99)
+    result.add("slow viewers", slow.get("viewers"), "", baseline=(bare.slow or {}).get("viewers"))
+    result.add("slow: catch-ups measured", len(waits), "", baseline=len(bare_waits))
+    result.add(
+        "slow: p50 newest after reading", ms(percentile(waits, 50)), "ms", baseline=ms(percentile(bare_waits, 50))
+    )
+    result.add("slow: p99 newest after reading", ms(p99), "ms", baseline=ms(percentile(bare_waits, 99)),
+               target="<= 2000 ms", met=p99 is not None and p99 <= 2.0)  # fmt: skip
+    result.add("slow: still behind at the end", slow.get("still_behind"), "", target="0",
+               met=slow.get("still_behind") == 0)  # fmt: skip
+    closed = sum(app.closed_early.values())
+    result.add("viewers closed (any)", closed, "", target="0", met=closed == 0)
+
+
 def run(
     env: dict[str, str],
     feeder: Feeder,
@@ -136,19 +170,25 @@ def run(
     mode: str = f"server (2 {PRODUCTION_SERVER} on PostgreSQL+Redis)",
     kind: str = PRODUCTION_SERVER,
     client: str = "lean",
+    slow_share: float = 0.0,
+    slow_cycle: float = 10.0,
 ) -> Result:
+    default_name = f"fanout-{viewers}" if client == "lean" else f"fanout-{client}-{viewers}"
     result = Result(
-        name or (f"fanout-{viewers}" if client == "lean" else f"fanout-{client}-{viewers}"),
+        name or (f"fanout-slow-{viewers}" if slow_share else default_name),
         {"viewers": viewers, "updates": updates, "rate_per_s": rate, "mode": mode, "client": client,
+         "slow_share": slow_share, "slow_cycle_seconds": slow_cycle,
          "server_cpus": sorted(SERVER_CPUS), "client_cpus": sorted(CLIENT_CPUS), "server": str(BIN / kind),
          "pid": os.getpid()},
     )  # fmt: skip
     app, statuses = measure_votetracker(
-        env, feeder, viewers=viewers, updates=updates, rate=rate, kind=kind, single=single, client=client
-    )
+        env, feeder, viewers=viewers, updates=updates, rate=rate, kind=kind, single=single, client=client,
+        slow_share=slow_share, slow_cycle=slow_cycle,
+    )  # fmt: skip
     bare = measure_bare(
-        viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300), client=client
-    )
+        viewers=viewers, updates=updates, rate=rate, frame_bytes=max(app.frame_bytes, 300), client=client,
+        slow_share=slow_share, slow_cycle=slow_cycle,
+    )  # fmt: skip
     a, b = app.figures(), bare.figures()
     result.details = {"votetracker": a, "bare_websockets": b, "entry_statuses": statuses}
     kib_target = a["rss_per_connection_kib"] is not None and a["rss_per_connection_kib"] <= 100
@@ -168,6 +208,8 @@ def run(
     result.add("server CPU / delivery", a["server_cpu_us_per_delivery"], "µs", baseline=b["server_cpu_us_per_delivery"])
     result.add("server CPU", a["server_cpu_percent"], "%", baseline=b["server_cpu_percent"])
     result.add("frame size", a["frame_bytes"], "B", baseline=b["frame_bytes"])
+    if app.slow is not None:
+        add_slow_figures(result, app, bare)
     if any(status != 201 for status in statuses):
         result.notes.append(f"entries not answered 201: {sum(s != 201 for s in statuses)} of {len(statuses)}")
     result.notes.append(

@@ -43,6 +43,8 @@ class Window:
     frame_bytes: int
     closed_early: dict[str, int]
     updates: int
+    # The slow viewers' own figures (bench.viewers --slow-share), when there were any.
+    slow: dict[str, Any] | None = None
 
     def figures(self) -> dict[str, Any]:
         per_delivery = self.cpu_seconds / self.deliveries * 1e6 if self.deliveries else None
@@ -91,11 +93,22 @@ def client_command(client: str) -> list[str]:
 class Viewers:
     """The client process, pinned to the load's core."""
 
-    def __init__(self, url: str, viewers: int, max_seconds: float, client: str = "lean") -> None:
+    def __init__(
+        self,
+        url: str,
+        viewers: int,
+        max_seconds: float,
+        client: str = "lean",
+        slow_share: float = 0.0,
+        slow_cycle: float = 10.0,
+    ) -> None:
         self.out = Path(tempfile.mkstemp(prefix="bench-viewers-", suffix=".json")[1])
+        slow = ["--slow-share", str(slow_share), "--slow-cycle", str(slow_cycle)] if slow_share else []
+        if slow and client != "lean":
+            raise ValueError("slow viewers are a feature of the lean client")
         self.process = subprocess.Popen(  # noqa: S603 - a fixed program, fixed arguments
             [*client_command(client), "--url", url, "--viewers", str(viewers), "--out", str(self.out),
-             "--max-seconds", str(max_seconds)],
+             "--max-seconds", str(max_seconds), *slow],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -165,6 +178,7 @@ def window_from(
         frame_bytes=int(report["frame_bytes"]),
         closed_early=dict(report["closed_early"]),
         updates=updates,
+        slow=report.get("slow") if report.get("slow", {}).get("viewers") else None,
     )
 
 

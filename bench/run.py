@@ -69,6 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     if "fanout" in scenarios:
         for n in viewers:
             steps.append((f"fanout-{n}", functools.partial(fanout.run, env, feeder, viewers=n, updates=updates)))
+        steps.append(
+            (
+                f"fanout-slow-{crowd}",
+                functools.partial(
+                    fanout.run,
+                    env,
+                    feeder,
+                    viewers=crowd,
+                    updates=max(updates * 2, 16),
+                    slow_share=0.1,
+                    slow_cycle=2.0 if args.smoke else 10.0,
+                ),
+            )
+        )
         for n in browser_viewers:
             steps.append(
                 (

@@ -42,7 +42,17 @@ TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
 
 
 class Recorder:
-    def __init__(self, viewers: int) -> None:
+    """What the viewers received. Slow viewers (``--slow-share``) are kept apart: their receipts do not count in the
+    latency figures, and they are expected to skip versions (conflated by the server); what is measured for them is
+    how long after they start reading again they hold the newest version."""
+
+    def __init__(self, viewers: int, slow: set[int] | None = None) -> None:
+        self.slow = slow or set()
+        # The newest version any viewer that keeps up has received: what a slow one must reach after reading again.
+        self.newest = 0
+        # Per slow viewer: when it started reading again and the version it must then reach.
+        self.resumed: dict[int, tuple[float, int]] = {}
+        self.catch_up_seconds: list[float] = []
         self.receipts: dict[int, list[float]] = {}
         self.previous: dict[int, int] = {}
         self.stamped: dict[int, float] = {}
@@ -57,6 +67,15 @@ class Recorder:
         if match is None:
             return None
         version = int(match.group(1))
+        if viewer in self.slow:
+            if self.recording:
+                self.received[viewer].add(version)
+                resumed = self.resumed.get(viewer)
+                if resumed is not None and version >= resumed[1]:
+                    self.catch_up_seconds.append(at - resumed[0])
+                    del self.resumed[viewer]
+            return version
+        self.newest = max(self.newest, version)
         if self.recording:
             self.receipts.setdefault(version, []).append(at)
             self.received[viewer].add(version)
@@ -206,9 +225,24 @@ async def open_viewer(index: int, url: str, origin: str, recorder: Recorder, att
     return None
 
 
+async def read_slowly(viewer: Viewer, recorder: Recorder, cycle: float) -> None:
+    """Read a tenth of the time, as a phone on a bad network: stop reading for nine tenths of ``cycle``, then read
+    for one tenth, noting when reading started again and the newest version there was then."""
+    assert viewer.transport is not None
+    while True:
+        viewer.transport.pause_reading()
+        await asyncio.sleep(cycle * 0.9)
+        if recorder.newest > max(recorder.received[viewer.index], default=0):
+            recorder.resumed[viewer.index] = (time.time(), recorder.newest)
+        viewer.transport.resume_reading()
+        await asyncio.sleep(cycle * 0.1)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_file_limit()
-    recorder = Recorder(args.viewers)
+    every = round(1 / args.slow_share) if args.slow_share > 0 else 0
+    slow = {index for index in range(args.viewers) if every and index % every == 0}
+    recorder = Recorder(args.viewers, slow)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGUSR1, stop.set)
@@ -233,14 +267,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     viewers = [v for v in await asyncio.gather(*(one(i) for i in range(args.viewers))) if v is not None]
     connect_seconds = time.monotonic() - started
     print(f"ready {len(viewers)} {args.viewers - len(viewers)}", flush=True)
+    readers = [asyncio.ensure_future(read_slowly(v, recorder, args.slow_cycle)) for v in viewers if v.index in slow]
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), args.max_seconds)
     recorder.recording = False
+    for reader in readers:
+        reader.cancel()
     for viewer in viewers:
         viewer.abort()
     newest_hello = max(recorder.hello, default=0)
     expected = {v for v in recorder.receipts if v > newest_hello}
-    lost = sum(len(expected - recorder.received[viewer.index]) for viewer in viewers)
+    lost = sum(len(expected - recorder.received[viewer.index]) for viewer in viewers if viewer.index not in slow)
     return {
         "connected": len(viewers),
         "failed": args.viewers - len(viewers),
@@ -253,6 +290,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "frame_bytes": max(recorder.sizes, default=0),
         "lost": lost,
         "closed_early": dict(recorder.closes),
+        "slow": {
+            "viewers": sum(1 for viewer in viewers if viewer.index in slow),
+            "cycle_seconds": args.slow_cycle,
+            "catch_up_seconds": recorder.catch_up_seconds,
+            # Slow viewers that started reading again and had not reached the newest version when the run ended.
+            "still_behind": len(recorder.resumed),
+        },
     }
 
 
@@ -264,6 +308,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--slow-share", type=float, default=0.0, help="share of viewers that read a tenth of the time")
+    parser.add_argument("--slow-cycle", type=float, default=10.0, help="seconds of one slow read cycle (default 10)")
     args = parser.parse_args()
     if not args.url.startswith("ws://127.0.0.1:"):
         sys.exit("viewers connect to 127.0.0.1 only")
