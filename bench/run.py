@@ -77,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
                     env,
                     feeder,
                     viewers=crowd,
-                    updates=max(updates * 2, 16),
+                    # Two read cycles; a slow viewer's 18 s pause (36 updates at 2/s) takes it past the server's
+                    # limit of unacknowledged updates, so the server conflates it.
+                    updates=max(updates * 4, 16),
                     slow_share=0.1,
-                    slow_cycle=2.0 if args.smoke else 10.0,
+                    slow_cycle=2.0 if args.smoke else 20.0,
                 ),
             )
         )
