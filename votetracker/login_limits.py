@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username, get_cool_off
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.db.models import Max, Sum
 from django.http import HttpRequest
@@ -65,3 +65,22 @@ class LoginLimitsHandler(AxesDatabaseHandler):
             return False
         window = get_cool_off(request) or LONGEST_PAUSE
         return username_paused_until(username=username, now=timezone.now(), window=window) is not None
+
+
+def sign_in_paused_until(request: HttpRequest, credentials: dict[str, Any] | None = None) -> dt.datetime | None:
+    """When a sign-in refused by either limit may be tried again: the later end of the address's lockout and of the
+    username's pause, or None when neither holds (the refused person is told how long to wait, not a guess)."""
+    now = timezone.now()
+    cool_off = get_cool_off(request) or LONGEST_PAUSE
+    ends: list[dt.datetime] = []
+    failure_limit = get_failure_limit(request, credentials)
+    for attempts in LoginLimitsHandler().filter_user_attempts(request, credentials):
+        recent = attempts.filter(attempt_time__gte=now - cool_off).aggregate(
+            failures=Sum("failures_since_start"), latest=Max("attempt_time")
+        )
+        if (recent["failures"] or 0) >= failure_limit and recent["latest"] is not None:
+            ends.append(recent["latest"] + cool_off)
+    username = get_client_username(request, credentials)
+    if username and (paused := username_paused_until(username=username, now=now, window=cool_off)) is not None:
+        ends.append(paused)
+    return max((end for end in ends if end > now), default=None)

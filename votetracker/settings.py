@@ -168,6 +168,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "votetracker.login_limits.LoginLimitsHandler"
 # The same client address as the audit log: the peer, or X-Forwarded-For from TRUSTED_PROXIES only.
 AXES_CLIENT_IP_CALLABLE = "trust.http.get_client_address"
+# A refused sign-in answers 429 with a page in the site's layout that says how many minutes are left.
+AXES_LOCKOUT_CALLABLE = "votetracker.views.sign_in_paused"
 # Entry API calls per token (or signed-in user): generous for a polling station, stops a runaway script.
 ENTRY_API_RATE = os.environ.get("ENTRY_API_RATE", "").strip() or "600/min"
 # The public page of signed audit checkpoints (/audit/checkpoints/, docs/audit.md): the file `manage.py
@@ -206,6 +208,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = CONFIG.session_hours * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False
+# A form that comes back without a valid token gets a page that says nothing was recorded and how to send it again.
+CSRF_FAILURE_VIEW = "votetracker.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -12,6 +12,10 @@ admin.site.site_header = "VoteTracker administration"
 admin.site.site_title = "VoteTracker"
 admin.site.index_title = "Elections, stations and staff"
 
+# Refusals and failures in the site's layout and language (404.html needs no view of its own).
+handler403 = "votetracker.views.permission_denied"
+handler500 = "votetracker.views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
