@@ -1,4 +1,6 @@
 # VoteTracker: `make run` serves the embedded demo; `make test` runs every test, lint and type check.
+# `make run PORT=8080` (or HOST=0.0.0.0) serves elsewhere; the logins and addresses it prints follow.
+# `make demo-reset` starts the demo afresh: stop `make run` first, then run it again.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 SERVER_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	SECRET_KEY=server-mode-test-key-not-for-production-0123456789 ALLOWED_HOSTS=localhost,127.0.0.1,testserver
 
-.PHONY: run test lint typecheck pytest-server pytest-embedded services system-packages clean bench bench-smoke
+.PHONY: run demo-reset test lint typecheck pytest-server pytest-embedded services system-packages clean bench bench-smoke
 
 # Dependencies: requirements.txt (runtime) and requirements-dev.txt (tests and tools) are the files people edit; the
 # lock files requirements.lock and requirements-dev.lock pin every transitive dependency with the hash of every file
@@ -51,6 +53,15 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --base-url http://$(HOST):$(PORT)
 	$(BIN)/daphne -b $(HOST) -p $(PORT) votetracker.asgi:application
+
+# Deletes the embedded SQLite database and loads the demo into a new one (seed_demo --reset: refused when the database
+# holds elections or accounts that are not the demo's). It stops nothing, so it refuses while a server answers on
+# HOST:PORT: one left running would go on serving the old demo's results from its memory.
+demo-reset: $(VENV)/.installed
+	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://$(HOST):$(PORT)/healthz', timeout=2)" \
+		2>/dev/null; then echo "A server answers at http://$(HOST):$(PORT): stop it (Ctrl-C where make run runs)," \
+		"then run make demo-reset again." >&2; exit 1; fi
+	$(BIN)/python manage.py seed_demo --reset --base-url http://$(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev lock-check system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos
 

@@ -20,6 +20,7 @@ from elections.demo_data import (
     CLERK_STATION_COUNT,
     DEMO_ACCOUNTS,
     DEMO_AREAS,
+    DEMO_CLERK_USERNAME,
     DEMO_CONTESTS,
     DEMO_DISTRICTS,
     DEMO_ELECTION_DATE,
@@ -32,6 +33,7 @@ from elections.demo_data import (
     DEMO_RANDOM_SEED,
     DEMO_REGISTERED_VOTERS,
     DEMO_STATIONS_PER_DISTRICT,
+    DEMO_SUPERVISOR_USERNAME,
     DEMO_TIME_ZONE,
     DISTRICT_SPAN,
     FAMILY_NAMES,
@@ -42,7 +44,7 @@ from elections.demo_data import (
     DemoContest,
     DemoDistrict,
 )
-from elections.demo_regional import create_regional_demo_election
+from elections.demo_regional import REGIONAL_ELECTION_SLUG, create_regional_demo_election
 from elections.models import (
     Candidate,
     ClerkAssignment,
@@ -56,6 +58,9 @@ from elections.models import (
 )
 from elections.services import OPERATOR
 from trust.audit import record_audit_event
+
+# Both elections seed_demo loads: everything a demo database holds besides its accounts.
+DEMO_ELECTION_SLUGS = (DEMO_ELECTION_SLUG, REGIONAL_ELECTION_SLUG)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,35 @@ def describe_demo_accounts() -> list[AccountOutcome]:
         User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).values_list("username", flat=True)
     )
     return [AccountOutcome(account=a, exists=a.username in existing, created=False) for a in DEMO_ACCOUNTS]
+
+
+def list_demo_clerk_station_codes() -> list[str]:
+    """The codes of the Riverland ballot boxes the demo clerk is assigned to, as the database holds them now."""
+    return list(
+        ClerkAssignment.objects.filter(user__username=DEMO_CLERK_USERNAME, station__election__slug=DEMO_ELECTION_SLUG)
+        .order_by("station__code")
+        .values_list("station__code", flat=True)
+    )
+
+
+def list_non_demo_data() -> list[str]:
+    """What a database holds besides the demo: elections other than the demo's and accounts other than its logins.
+
+    Empty means that resetting the demo loses nothing anyone made, only what was done while trying the demo out.
+    """
+    others = [
+        f"election {slug}"
+        for slug in Election.objects.exclude(slug__in=DEMO_ELECTION_SLUGS)
+        .order_by("slug")
+        .values_list("slug", flat=True)
+    ]
+    others += [
+        f"account {username}"
+        for username in User.objects.exclude(username__in=[a.username for a in DEMO_ACCOUNTS])
+        .order_by("username")
+        .values_list("username", flat=True)
+    ]
+    return others
 
 
 def summarise_election(election: Election) -> dict[str, int]:
@@ -285,10 +319,10 @@ def _ensure_account(account: DemoAccount) -> AccountOutcome:
 def _assign_demo_staff(election: Election) -> None:
     """Give the demo supervisor one district and the demo clerk a few of its ballot boxes."""
     district = election.districts.get(code=SUPERVISED_DISTRICT_CODE)
-    supervisor = User.objects.get(username="supervisor")
+    supervisor = User.objects.get(username=DEMO_SUPERVISOR_USERNAME)
     services.create_supervisor_assignment(
         assignment=SupervisorAssignment(user=supervisor, district=district), actor=OPERATOR
     )
-    clerk = User.objects.get(username="clerk")
+    clerk = User.objects.get(username=DEMO_CLERK_USERNAME)
     for station in district.stations.order_by("code")[:CLERK_STATION_COUNT]:
         services.create_clerk_assignment(assignment=ClerkAssignment(user=clerk, station=station), actor=OPERATOR)

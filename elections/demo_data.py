@@ -81,13 +81,15 @@ class DemoMeasure:
 
 @dataclass(frozen=True)
 class DemoAccount:
-    """A demo login. The password is public on purpose: it exists only in demo databases."""
+    """A demo login, what it may do and the path where it starts. The password is public on purpose: it exists only
+    in demo databases."""
 
     username: str
     password: str
     group: str
     is_staff: bool
     role: str
+    home: str
 
 
 DEMO_ELECTION_NAME = "Riverland Municipal Election 2026"
@@ -252,10 +254,35 @@ CENTRE_KINDS = (
     ("{} Sports Club", "نادي {} الرياضي"),
 )
 
+# Where each demo login starts: the administration for the official, the entry site for the staff who enter.
+DEMO_OFFICIAL_USERNAME = "official"
+DEMO_SUPERVISOR_USERNAME = "supervisor"
+DEMO_CLERK_USERNAME = "clerk"
 DEMO_ACCOUNTS = (
-    DemoAccount("official", "demo-official-2026", OFFICIALS_GROUP, True, "sets elections up in the administration"),
-    DemoAccount("supervisor", "demo-supervisor-2026", SUPERVISORS_GROUP, False, "supervises the Harbour district"),
-    DemoAccount("clerk", "demo-clerk-2026", CLERKS_GROUP, False, "enters votes for three Harbour ballot boxes"),
+    DemoAccount(
+        DEMO_OFFICIAL_USERNAME,
+        "demo-official-2026",
+        OFFICIALS_GROUP,
+        True,
+        "sets elections up, opens them for entry, publishes results",
+        "/admin/",
+    ),
+    DemoAccount(
+        DEMO_SUPERVISOR_USERNAME,
+        "demo-supervisor-2026",
+        SUPERVISORS_GROUP,
+        False,
+        "supervises every Harbour ballot box (HB-…): reviews, quarantines, releases",
+        "/entry/",
+    ),
+    DemoAccount(
+        DEMO_CLERK_USERNAME,
+        "demo-clerk-2026",
+        CLERKS_GROUP,
+        False,
+        "enters tally sheets and turnout for three Harbour ballot boxes",
+        "/entry/",
+    ),
 )
 SUPERVISED_DISTRICT_CODE = "HB"
 CLERK_STATION_COUNT = 3

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from elections.demo import list_demo_clerk_station_codes
 from elections.demo_data import DEMO_DISTRICTS, DEMO_ELECTION_SLUG, DISTRICT_SPAN
 from elections.demo_regional import REGIONAL_ELECTION_SLUG
 from elections.models import (
@@ -282,3 +283,13 @@ def test_if_empty_on_a_database_with_an_election_loads_nothing_but_still_prints_
     assert "already holds an election" in output
     assert "demo-official-2026" in output
     assert "http://127.0.0.1:8000/admin/" in output
+
+
+def test_every_address_printed_follows_the_port_chosen(db: None) -> None:
+    output = run_seed_demo("--base-url", "http://127.0.0.1:8080/")
+    assert ":8000" not in output
+    for address in ("http://127.0.0.1:8080/admin/", "http://127.0.0.1:8080/entry/", "--url http://127.0.0.1:8080"):
+        assert address in output
+    # Each login is printed with where it starts, and the clerk with the boxes that are theirs.
+    assert "clerk       demo-clerk-2026        http://127.0.0.1:8080/entry/" in output
+    assert ", ".join(list_demo_clerk_station_codes()) in output

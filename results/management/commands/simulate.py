@@ -17,7 +17,9 @@ from django.db.models import Max
 
 from ballots.models import TallySheet, TurnoutReport
 from ballots.services import report_turnout, submit_tally_sheet
-from elections.models import Contest, Election, PollingStation
+from elections.demo import DEMO_ELECTION_SLUGS
+from elections.demo_data import DEMO_CLERK_USERNAME
+from elections.models import ClerkAssignment, Contest, Election, PollingStation
 from elections.selectors import list_contest_station_ids
 from elections.services import open_election, publish_results
 from trust.errors import DomainError
@@ -90,16 +92,51 @@ def post_entry(*, base_url: str, token: str, path: str, body: dict[str, Any]) ->
         raise EntryRefused(message) from error
 
 
+# The demo night tells the same story on every run: the same weights, the same leader, the same numbers in turn.
+DEFAULT_SEED = 2026
+
+
 class Command(BaseCommand):
-    help = "Enter tally sheets and turnout reports for an election at a steady rate, as a demo official would."
+    help = (
+        "Enter tally sheets and turnout reports for an election at a steady rate, as a demo official would. The same "
+        "--seed on the same election enters the same numbers in the same order. In the demo's elections the stations "
+        f"of the demo clerk ({DEMO_CLERK_USERNAME!r}) are left for that clerk to enter unless --include-all is given."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--election", required=True, metavar="SLUG")
         parser.add_argument("--rate", type=float, required=True, help="entries per second")
         parser.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
+        parser.add_argument(
+            "--sheets",
+            type=int,
+            default=None,
+            metavar="N",
+            help="stop after N tally sheets, or at the end of --duration if that comes first",
+        )
         parser.add_argument("--user", default="official", help="who enters (default: the demo official)")
-        parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help="random seed (default %(default)s): the same seed on the same election gives the same candidates' "
+            "weights, the same leader and the same numbers in the same order",
+        )
         parser.add_argument("--publish", action="store_true", help="open the election and publish its results first")
+        skipping = parser.add_mutually_exclusive_group()
+        skipping.add_argument(
+            "--skip-assigned-to",
+            action="append",
+            default=None,
+            metavar="USERNAME",
+            help="leave alone the polling stations assigned to this clerk, so that they can enter them by hand; "
+            "may be given more than once (default: the demo clerk in the demo's elections, nobody elsewhere)",
+        )
+        skipping.add_argument(
+            "--include-all",
+            action="store_true",
+            help="enter results for every polling station, the demo clerk's included",
+        )
         parser.add_argument(
             "--url",
             default=None,
@@ -111,29 +148,100 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["rate"] <= 0:
             raise CommandError("--rate must be above 0.")
+        if options["sheets"] is not None and options["sheets"] <= 0:
+            raise CommandError("--sheets must be above 0.")
         election = Election.objects.filter(slug=options["election"]).first()
         if election is None:
             raise CommandError(f"No election with the slug {options['election']!r}.")
         user = User.objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"No user {options['user']!r}; run `manage.py seed_demo` for the demo accounts.")
+        skipped = self._skipped_stations(election, options["skip_assigned_to"], include_all=options["include_all"])
         if options["publish"]:
             if election.status == Election.Status.DRAFT:
                 election = open_election(election=election, actor=user)
             if election.results_visibility == Election.Visibility.HIDDEN:
                 election = publish_results(election=election, actor=user)
         rng = random.Random(options["seed"])  # noqa: S311 - made-up demo numbers, not secrets
-        stations = list(PollingStation.objects.filter(election=election).select_related("election", "district"))
-        contests = list(Contest.objects.filter(election=election).prefetch_related("candidates"))
+        weights, pairs = self._plan(rng, election, skipped)
+        sheet, turnout_report, finish = self._senders(user=user, base_url=options["url"])
+        began = time.monotonic()
+        entered, refused = self._enter(
+            rng,
+            election,
+            pairs,
+            weights,
+            send_sheet=sheet,
+            send_turnout=turnout_report,
+            interval=1.0 / options["rate"],
+            deadline=began + options["duration"],
+            most=options["sheets"],
+        )
+        finish()
+        self.stdout.write(f"Entered {entered} tally sheets ({refused} refused) in {time.monotonic() - began:.0f} s.")
+        if skipped:
+            codes = ", ".join(sorted(PollingStation.objects.filter(pk__in=skipped).values_list("code", flat=True)))
+            self.stdout.write(f"Left alone, for their clerk to enter: {codes}.")
+
+    def _skipped_stations(self, election: Election, usernames: list[str] | None, *, include_all: bool) -> set[int]:
+        """The stations no sheet is entered for: those of the clerks named, or by default the demo clerk's."""
+        if include_all:
+            return set()
+        if usernames is None:
+            usernames = [DEMO_CLERK_USERNAME] if election.slug in DEMO_ELECTION_SLUGS else []
+        else:
+            unknown = set(usernames) - set(
+                User.objects.filter(username__in=usernames).values_list("username", flat=True)
+            )
+            if unknown:
+                raise CommandError(f"No user {', '.join(sorted(unknown))!r} to leave stations to.")
+        return set(
+            ClerkAssignment.objects.filter(user__username__in=usernames, station__election=election).values_list(
+                "station_id", flat=True
+            )
+        )
+
+    def _plan(
+        self, rng: random.Random, election: Election, skipped: set[int]
+    ) -> tuple[dict[int, dict[int, float]], list[tuple[PollingStation, Contest]]]:
+        """Each contest's candidates' weights, drawn first so the leader depends on the seed alone, and the station
+        and contest pairs to enter, in a shuffled order."""
+        # Explicit orders: the seed must meet the rows in the same order on every database.
+        stations = list(
+            PollingStation.objects.filter(election=election).select_related("election", "district").order_by("code")
+        )
+        contests = list(
+            Contest.objects.filter(election=election).order_by("position", "slug").prefetch_related("candidates")
+        )
         if not stations or not contests:
             raise CommandError("The election has no polling stations or no contests.")
-        weights = {c.pk: {cand.pk: rng.uniform(0.5, 3.0) for cand in c.candidates.all()} for c in contests}
+        weights = {
+            c.pk: {cand.pk: rng.uniform(0.5, 3.0) for cand in sorted(c.candidates.all(), key=lambda x: x.ballot_order)}
+            for c in contests
+        }
         scopes = list_contest_station_ids(election_id=election.pk)
-        vote_types = list(election.vote_types.order_by("position", "code").values_list("code", flat=True))
-        pairs = [(s, c) for s in stations for c in contests if s.pk in scopes[c.pk]]
+        pairs = [(s, c) for s in stations for c in contests if s.pk in scopes[c.pk] and s.pk not in skipped]
+        if not pairs:
+            raise CommandError("Every polling station of the election is left alone; nothing to enter.")
         rng.shuffle(pairs)
-        interval = 1.0 / options["rate"]
-        deadline = time.monotonic() + options["duration"]
+        return weights, pairs
+
+    def _enter(
+        self,
+        rng: random.Random,
+        election: Election,
+        pairs: list[tuple[PollingStation, Contest]],
+        weights: dict[int, dict[int, float]],
+        *,
+        send_sheet: Callable[[PollingStation, Contest, dict[str, Any], str], None],
+        send_turnout: Callable[[PollingStation, int], None],
+        interval: float,
+        deadline: float,
+        most: int | None,
+    ) -> tuple[int, int]:
+        """Enter one sheet every ``interval`` seconds, going round ``pairs`` (corrections after the first round),
+        until ``deadline`` or ``most`` sheets; return how many were entered and refused."""
+        vote_types = list(election.vote_types.order_by("position", "code").values_list("code", flat=True))
         entered = refused = 0
         counted = set(
             TallySheet.objects.filter(station__election=election, status__in=TallySheet.CURRENT_STATUSES).values_list(
@@ -146,9 +254,8 @@ class Command(BaseCommand):
             .annotate(most=Max("voters"))
             .values_list("station_id", "most")
         )
-        sheet, turnout_report, finish = self._senders(user=user, base_url=options["url"])
         index = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (most is None or index < most):
             started = time.monotonic()
             station, contest = pairs[index % len(pairs)]
             index += 1
@@ -162,19 +269,18 @@ class Command(BaseCommand):
             )
             try:
                 reason = "Recount at the counting centre" if (station.pk, contest.pk) in counted else ""
-                sheet(station, contest, numbers, reason)
+                send_sheet(station, contest, numbers, reason)
                 # Turnout only grows: a station reports again only when more voters than before have voted.
                 if numbers["ballots_cast"] > turnout.get(station.pk, -1):
                     turnout[station.pk] = numbers["ballots_cast"]
-                    turnout_report(station, numbers["ballots_cast"])
+                    send_turnout(station, numbers["ballots_cast"])
                 counted.add((station.pk, contest.pk))
                 entered += 1
             except (DomainError, EntryRefused) as error:
                 refused += 1
                 self.stderr.write(f"{station.code}/{contest.slug}: {error}")
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
-        finish()
-        self.stdout.write(f"Entered {entered} tally sheets ({refused} refused) in {options['duration']:.0f} s.")
+        return entered, refused
 
     def _senders(
         self, *, user: User, base_url: str | None
