@@ -7,12 +7,21 @@ query.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
 
+from ballots.models import TallySheet
+from ballots.selectors import SheetVersion
 from results.presentation import Lookup, local_name, percent, scope_name, shown_name
-from results.snapshot import SnapshotCandidate, SnapshotCandidateTally, SnapshotContest, SnapshotTally
+from results.snapshot import (
+    SnapshotCandidate,
+    SnapshotCandidateTally,
+    SnapshotContest,
+    SnapshotStationResult,
+    SnapshotTally,
+)
 
 
 def _candidate_row(
@@ -29,6 +38,8 @@ def _candidate_row(
         "share": percent(row["share"]),
         "bar": round(100 * row["votes"] / top, 1) if top else 0,
         "leading": row["leading"],
+        # A snapshot cached before ties were recorded has no such key.
+        "tied": row.get("tied", False),
         "by_type": row["by_type"],
     }
 
@@ -57,7 +68,7 @@ def tally_view(
         ranked = sorted(ranked, key=lambda r: (-r["votes"], by_id[r["id"]]["ballot_order"]))
     rows = [_candidate_row(lookup, by_id[row["id"]], row, top) for row in ranked]
     if measure:
-        rows = [{**row, "leading": False} for row in rows]
+        rows = [{**row, "leading": False, "tied": False} for row in rows]
     types = lookup.vote_types
     split = bool(types) and all(len(row["by_type"]) == len(types) for row in rows)
     return {
@@ -81,6 +92,9 @@ def tally_view(
         "stations_reporting": tally["stations_reporting"],
         "stations_total": tally["stations_total"],
         "leading_names": [r["name"] for r in rows if r["leading"]],
+        "tied_names": [r["name"] for r in rows if r["tied"]],
+        # Tied for the one seat, or for the last of several: the card's wording says which.
+        "tie_for_last_seat": contest["seats"] > 1,
         "single_station": single_station,
     }
 
@@ -170,6 +184,7 @@ def station_rows(lookup: Lookup, contest: SnapshotContest, district_id: int | No
         if district_id is not None and not is_inside(lookup, station["district_id"], district_id):
             continue
         row = reported.get(station["id"])
+        top = station_top(row, by_id) if row and not measure else None
         rows.append(
             {
                 "code": station["code"],
@@ -180,11 +195,33 @@ def station_rows(lookup: Lookup, contest: SnapshotContest, district_id: int | No
                 "quarantined": bool(row and row["quarantined"]),
                 "ballots_cast": row["ballots_cast"] if row else None,
                 "votes": row["votes"] if row else [],
-                "leader": shown_name(by_id[row["leading"][0]])[0] if row and row["leading"] else "",
+                "leader": top.name if top and not top.tied else "",
+                "tied_names": top.tied if top else [],
                 "yes_share": _yes_share(row["votes"]) if row and measure else "",
             }
         )
     return rows
+
+
+class StationTop(NamedTuple):
+    """Who has the most votes at a station: one name, or the names tied on the most votes (then ``name`` is empty)."""
+
+    name: str
+    tied: list[str]
+    candidate: SnapshotCandidate | None
+
+
+def station_top(row: SnapshotStationResult, by_id: Mapping[int, SnapshotCandidate]) -> StationTop | None:
+    """The candidate a station's map dot and table row name, or those tied for it: two candidates on the most votes
+    are shown as tied, never one of them as leading. None before any vote."""
+    top = max(row["votes"], default=0)
+    if top == 0:
+        return None
+    ids = [c["id"] for c in sorted(by_id.values(), key=lambda c: c["ballot_order"])]
+    first = [cid for cid, n in zip(ids, row["votes"], strict=True) if n == top]
+    if len(first) > 1:
+        return StationTop("", [shown_name(by_id[cid])[0] for cid in first], None)
+    return StationTop(shown_name(by_id[first[0]])[0], [], by_id[first[0]])
 
 
 def _yes_share(votes: list[int]) -> str:
@@ -195,3 +232,30 @@ def _yes_share(votes: list[int]) -> str:
 def candidate_headers(contest: SnapshotContest) -> list[dict[str, Any]]:
     """The contest's candidates in ballot order as the columns of a table: name and whether to mark a write-in."""
     return [dict(zip(("name", "write_in"), shown_name(c), strict=True)) for c in contest["candidates"]]
+
+
+def public_history(versions: list[SheetVersion], candidate_ids: list[int]) -> list[dict[str, Any]]:
+    """A station's counted sheet versions (``selectors.list_public_sheet_history``) as the public reads them: when
+    each was entered, its numbers, and a note from a fixed list, never the text a clerk typed. A quarantine's reason
+    is shown, since a supervisor (or the ballots cross-check) writes it for the public."""
+    rows = []
+    for index, version in enumerate(versions):
+        if version.status == TallySheet.Status.QUARANTINED:
+            state = _("Quarantined: not counted")
+        elif version.status == TallySheet.Status.ACCEPTED:
+            state = _("Counted")
+        else:
+            state = _("Replaced by a correction")
+        rows.append(
+            {
+                "entered_at": version.entered_at,
+                "state": state,
+                "note": _("Correction of an earlier count") if index else _("First count"),
+                "quarantine_reason": version.quarantine_reason,
+                "ballots_cast": version.numbers.ballots_cast,
+                "undervotes": version.numbers.undervotes,
+                "overvotes": version.numbers.overvotes,
+                "votes": [version.numbers.votes.get(cid, 0) for cid in candidate_ids],
+            }
+        )
+    return rows

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from results.contest_views import station_top
 from results.presentation import NO_LEADER_COLOUR, Lookup, isolated, local_name, shown_name
 from results.snapshot import SnapshotContest, SnapshotStation
 
@@ -50,11 +51,15 @@ def station_map(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
         offset_x = (MAP_WIDTH - width * scale) / 2
         for station, (latitude, longitude) in placed:
             row = rows.get(station["id"])
-            leader = by_id.get(row["leading"][0]) if row and row["leading"] else None
+            top = station_top(row, by_id) if row else None
+            leader = top.candidate if top else None
             if row is None:
                 status, colour, label = "waiting", "none", _("not reported yet")
             elif row["quarantined"]:
                 status, colour, label = "quarantined", NO_LEADER_COLOUR, _("quarantined")
+            elif top and top.tied:
+                names = ", ".join(isolated(name) for name in top.tied)
+                status, colour, label = "tied", NO_LEADER_COLOUR, _("tied: %(names)s") % {"names": names}
             elif leader is None:
                 status, colour, label = "tied", NO_LEADER_COLOUR, _("no leader")
             else:

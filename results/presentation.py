@@ -119,7 +119,9 @@ def shown_name(candidate: SnapshotCandidate) -> tuple[str, bool]:
 
 
 def election_header(snapshot: Snapshot) -> dict[str, Any]:
-    """The headline facts of the election: name, badge, stations reporting, turnout and the update time."""
+    """The headline facts of the election: name, badge, stations reporting every contest they vote on (the cards count
+    the stations reporting each contest, by the same rule: ``tallies.counts_for_reporting``), turnout from the turnout
+    reports, and the update time. ``version`` is for the page's data attributes and cache keys, never its text."""
     election = snapshot["election"]
     totals = snapshot["totals"]
     return {
@@ -138,6 +140,7 @@ def election_header(snapshot: Snapshot) -> dict[str, Any]:
         # Their registered voters are left out of the sum above, and their turnout out of the percentage.
         "registered_unknown": sum(1 for s in snapshot["stations"] if s["registered_voters"] is None),
         "turnout_voters": totals["turnout_voters"],
+        "turnout_stations": totals["turnout_stations"],
         "turnout_percent": percent(totals["turnout"]),
         # Reports came in, but only from stations whose registered voters are unknown: no share to give.
         "turnout_share_unknown": totals["turnout"] is None and totals["turnout_stations"] > 0,

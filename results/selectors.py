@@ -6,9 +6,12 @@ import json
 
 from django.core.cache import cache
 from django.core.validators import slug_re
-from django.db.models import QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 
-from elections.models import Election
+from ballots.models import TallySheet
+from ballots.selectors import SheetVersion, list_sheet_history
+from elections.models import Contest, Election, PollingStation
 from results.services import (
     changed_key,
     is_stale,
@@ -19,6 +22,7 @@ from results.services import (
     version_key,
 )
 from results.snapshot import Snapshot
+from trust.models import AuditEvent
 
 
 def get_results_snapshot(*, election: Election) -> Snapshot:
@@ -109,3 +113,40 @@ def _published_since(slug: str) -> Snapshot | None:
 def list_public_elections() -> QuerySet[Election]:
     """Elections whose results are provisional or official, newest first."""
     return Election.objects.exclude(results_visibility=Election.Visibility.HIDDEN).order_by("-date", "name")
+
+
+# What a version's own audit events may say it became: it then counted, at least for a while.
+COUNTED_STATUSES = (TallySheet.Status.ACCEPTED, TallySheet.Status.QUARANTINED)
+
+
+def list_public_sheet_history(*, station_id: int, contest_ids: list[int]) -> dict[int, list[SheetVersion]]:
+    """Per contest, the versions of a station's tally sheet that the public may see, oldest first: those that counted
+    at some time (accepted, perhaps quarantined or replaced by a correction since). A version waiting for a second
+    entry or a review, or one that a supervisor turned down, never counted and is left out with its numbers; so are
+    the clerks' own notes, which the page does not show.
+
+    A replaced version's status no longer says whether it ever counted, so its audit events do: the log records the
+    status each change left it in."""
+    counted = set(
+        TallySheet.objects.filter(station_id=station_id, contest_id__in=contest_ids)
+        .annotate(
+            counted=Exists(
+                AuditEvent.objects.filter(
+                    object_type=TallySheet._meta.label_lower,
+                    object_id=Cast(OuterRef("pk"), CharField()),
+                    after__status__in=COUNTED_STATUSES,
+                )
+            )
+        )
+        .filter(Q(status__in=COUNTED_STATUSES) | Q(counted=True))
+        .values_list("contest_id", "version")
+    )
+    station = PollingStation(pk=station_id)
+    return {
+        contest_id: [
+            v
+            for v in list_sheet_history(station=station, contest=Contest(pk=contest_id))
+            if (contest_id, v.version) in counted
+        ]
+        for contest_id in contest_ids
+    }

@@ -48,10 +48,13 @@ class SnapshotElection(TypedDict):
 
 @with_config(EXACT)
 class SnapshotTotals(TypedDict):
-    """Election-wide counts: stations reporting (quarantined results left out) and turnout reported so far."""
+    """Election-wide counts: stations reporting every contest they vote on (``tallies.stations_reporting_everything``)
+    and the turnout reports received so far."""
 
-    stations_total: int
-    stations_reporting: int
+    stations_total: Annotated[int, Field(description="stations that vote on at least one contest")]
+    stations_reporting: Annotated[
+        int, Field(description="of those, the stations with a counted result (accepted, not quarantined) in each")
+    ]
     registered_voters: Annotated[int, Field(description="of the stations whose registered voters are known")]
     turnout_voters: int
     turnout_stations: int
@@ -127,12 +130,14 @@ class SnapshotCandidate(TypedDict):
 
 @with_config(EXACT)
 class SnapshotCandidateTally(TypedDict):
-    """A candidate's votes in a tally, their share of the valid votes, and whether they lead for a seat."""
+    """A candidate's votes in a tally, their share of the valid votes, and whether they lead for a seat or are tied
+    with others for the last seat within reach (then none of them leads)."""
 
     id: int
     votes: int
     share: Share
     leading: bool
+    tied: bool
     by_type: Annotated[list[int], Field(description="votes per vote type, in the snapshot's vote_types order")]
 
 
@@ -149,7 +154,9 @@ class SnapshotTally(TypedDict):
     ballots_cast: int
     registered_voters: Annotated[int, Field(description="of the stations reporting whose registered voters are known")]
     turnout: Turnout
-    stations_reporting: int
+    stations_reporting: Annotated[
+        int, Field(description="stations with a counted result (accepted, not quarantined) in this contest")
+    ]
     stations_total: int
 
 
@@ -175,6 +182,7 @@ class SnapshotStationResult(TypedDict):
         list[list[int]], Field(description="per candidate, votes per vote type; empty without vote types")
     ]
     leading: Annotated[list[int], Field(description="ids of the candidates leading for the contest's seats")]
+    tied: Annotated[list[int], Field(description="ids of the candidates tied for the last seat within reach")]
     source: Annotated[str, Field(description="tally_sheet, ballots or ballots_and_tally_sheet")]
     sheet_version: int | None
     quarantined: Annotated[bool, Field(description="shown, but left out of every total")]

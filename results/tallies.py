@@ -65,10 +65,51 @@ def _district_chains(districts: list[District]) -> dict[int, list[int]]:
     return chains
 
 
-def _leading(candidate_ids: list[int], votes: list[int], seats: int) -> list[int]:
-    """The candidates leading for ``seats`` seats: most votes first, ballot order breaking ties; nobody at zero."""
+class Standing(NamedTuple):
+    """Who leads for a contest's seats, and who is tied for the last seat within reach (neither list holds anyone at
+    zero votes)."""
+
+    leading: list[int]
+    tied: list[int]
+
+
+def rank_for_seats(candidate_ids: list[int], votes: list[int], seats: int) -> Standing:
+    """The candidates leading for ``seats`` seats and those tied for the last of them. When the candidate in the last
+    seat has as many votes as the next one, everyone on that number is tied and none of them leads: ballot order never
+    breaks a tie on a public page."""
     ranked = sorted(zip(candidate_ids, votes, strict=True), key=lambda pair: -pair[1])
-    return [candidate_id for candidate_id, n in ranked[:seats] if n > 0]
+    if seats < 1 or not ranked:
+        return Standing([], [])
+    if len(ranked) > seats and ranked[seats - 1][1] == ranked[seats][1]:
+        cut = ranked[seats][1]
+        leading = [candidate_id for candidate_id, n in ranked if n > cut]
+        tied = [candidate_id for candidate_id, n in ranked if n == cut and n > 0]
+        return Standing(leading, tied)
+    return Standing([candidate_id for candidate_id, n in ranked[:seats] if n > 0], [])
+
+
+def counts_for_reporting(result: StationResult) -> bool:
+    """THE reporting rule, for one station and one contest: the station reports for the contest when it has a result
+    that counts, that is an accepted tally sheet (or, where the election counts them, its completed ballots) that is
+    not quarantined. Sheets waiting for a second entry or for review never reach the station results at all."""
+    return not result.quarantined
+
+
+def stations_reporting_everything(
+    contest_stations: Mapping[int, set[int]], results: Iterable[StationResult]
+) -> tuple[set[int], set[int]]:
+    """The election-wide reading of the same rule: the stations that vote on at least one contest, and those of them
+    that report for every contest they vote on. A station quarantined in one contest does not report overall."""
+    voting_on: dict[int, set[int]] = defaultdict(set)
+    for contest_id, station_ids in contest_stations.items():
+        for station_id in station_ids:
+            voting_on[station_id].add(contest_id)
+    reported: dict[int, set[int]] = defaultdict(set)
+    for result in results:
+        if counts_for_reporting(result):
+            reported[result.station_id].add(result.contest_id)
+    reporting = {station_id for station_id, contests in voting_on.items() if contests <= reported[station_id]}
+    return set(voting_on), reporting
 
 
 def _tally(
@@ -102,7 +143,8 @@ def _tally(
                 for position, type_id in enumerate(type_ids):
                     by_type[index][position] += per_type.get(type_id, 0)
     valid_votes = sum(votes)
-    leading = set(_leading(candidate_ids, votes, seats))
+    standing = rank_for_seats(candidate_ids, votes, seats)
+    leading, tied = set(standing.leading), set(standing.tied)
     return {
         "candidates": [
             {
@@ -110,6 +152,7 @@ def _tally(
                 "votes": n,
                 "share": _ratio(n, valid_votes),
                 "leading": candidate_id in leading,
+                "tied": candidate_id in tied,
                 "by_type": split,
             }
             for candidate_id, n, split in zip(candidate_ids, votes, by_type, strict=True)
@@ -136,6 +179,7 @@ def _station_row(
         if result.by_type
         else []
     )
+    standing = rank_for_seats(candidate_ids, votes, seats)
     return {
         "station_id": result.station_id,
         "ballots_cast": result.ballots_cast,
@@ -145,7 +189,8 @@ def _station_row(
         "overvotes": result.overvotes,
         "votes": votes,
         "votes_by_type": by_type,
-        "leading": _leading(candidate_ids, votes, seats),
+        "leading": standing.leading,
+        "tied": standing.tied,
         "source": result.source,
         "sheet_version": result.sheet_version,
         "quarantined": result.quarantined,
@@ -186,7 +231,9 @@ def build_snapshot(*, election: Election, version: int) -> Snapshot:
         "version": version,
         "updated_at": timezone.now().isoformat(),
         "election": _election_row(election),
-        "totals": _election_totals(stations=stations, results=results, turnout=turnout, registered=registered),
+        "totals": _election_totals(
+            results=results, turnout=turnout, registered=registered, contest_stations=contest_stations
+        ),
         "parties": [
             {"id": p.pk, "name": p.name, "name_ar": p.name_ar, "abbreviation": p.abbreviation, "colour": p.colour}
             for p in parties
@@ -214,7 +261,7 @@ def _contest_row(
     scope = places.contest_stations.get(contest.pk, set())
     in_scope = [s.pk for s in places.stations if s.pk in scope]
     reported = [r for r in results if r.station_id in scope]
-    counted = [r for r in reported if not r.quarantined]
+    counted = [r for r in reported if counts_for_reporting(r)]
     totals = _tally(candidate_ids, contest.seats, counted, len(in_scope), places)
     threshold = float(contest.threshold) if contest.threshold is not None else None
     return {
@@ -299,20 +346,21 @@ def _measure_passes(totals: SnapshotTally, threshold: float | None) -> bool | No
 
 def _election_totals(
     *,
-    stations: list[PollingStation],
     results: list[StationResult],
     turnout: Mapping[int, StationTurnout],
     registered: dict[int, int | None],
+    contest_stations: Mapping[int, set[int]],
 ) -> SnapshotTotals:
-    """How many stations there are and report results, and the turnout the stations have reported so far (over the
-    stations whose registered voters are known)."""
+    """How many stations vote on at least one contest and how many of them report for every contest they vote on
+    (``stations_reporting_everything``), and the turnout the stations have reported so far (over the stations whose
+    registered voters are known)."""
     known = {pk for pk, n in registered.items() if n is not None}
     turnout_voters = sum(t.voters for t in turnout.values())
     turnout_known = sum(t.voters for pk, t in turnout.items() if pk in known)
     turnout_registered = sum(registered[pk] or 0 for pk in turnout if pk in known)
-    reporting = {r.station_id for r in results if not r.quarantined}
+    voting, reporting = stations_reporting_everything(contest_stations, results)
     return {
-        "stations_total": len(stations),
+        "stations_total": len(voting),
         "stations_reporting": len(reporting),
         "registered_voters": sum(registered[pk] or 0 for pk in known),
         "turnout_voters": turnout_voters,

@@ -7,20 +7,25 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
-from ballots.models import TallySheet
-from ballots.selectors import list_sheet_history
-from elections.models import Contest, PollingStation
-from results.contest_views import candidate_headers, contest_card, district_rows, station_rows, tally_view
+from results.contest_views import (
+    candidate_headers,
+    contest_card,
+    district_rows,
+    public_history,
+    station_rows,
+    tally_view,
+)
 from results.fragments import overview_context
 from results.maps import station_map
 from results.presentation import Lookup, election_header, local_name
-from results.selectors import get_public_snapshot
+from results.selectors import get_public_snapshot, list_public_sheet_history
 from results.snapshot import Snapshot, SnapshotStationResult, SnapshotTally
 
 # Every viewer sees the same page: a shared cache in front may keep it for a second.
@@ -134,15 +139,14 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
         raise Http404("No such polling station.")
 
     def build() -> dict[str, Any]:
-        station_obj = PollingStation(pk=found["id"], election_id=snapshot["election"]["id"])
         counts_under_over = snapshot["election"]["counts_undervotes_and_overvotes"]
+        voted_on = [item for item in snapshot["contests"] if found["id"] in item["station_ids"]]
+        histories = list_public_sheet_history(station_id=found["id"], contest_ids=[item["id"] for item in voted_on])
         contests = []
-        for item in snapshot["contests"]:
+        for item in voted_on:
             row = next((r for r in item["stations"] if r["station_id"] == found["id"]), None)
-            if found["id"] not in item["station_ids"]:
-                continue
             candidate_ids = [c["id"] for c in item["candidates"]]
-            history = _sheet_history(station_obj, item["id"], candidate_ids)
+            history = public_history(histories[item["id"]], candidate_ids)
             tally = None
             if row is not None:
                 tally = tally_view(lookup, item, _station_tally(row, candidate_ids), single_station=True)
@@ -175,29 +179,10 @@ def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     return _page(request, "results/station.html", snapshot, build, keys, page_title=title)
 
 
-def _sheet_history(station: PollingStation, contest_id: int, candidate_ids: list[int]) -> list[dict[str, Any]]:
-    """Every version of the station's sheet for a contest, as the public may read it."""
-    status_labels = dict(TallySheet.Status.choices)
-    return [
-        {
-            "version": v.version,
-            "entered_at": v.entered_at,
-            "status_label": status_labels.get(v.status, v.status),
-            "ballots_cast": v.numbers.ballots_cast,
-            "undervotes": v.numbers.undervotes,
-            "overvotes": v.numbers.overvotes,
-            "votes": [v.numbers.votes.get(cid, 0) for cid in candidate_ids],
-            "reason": v.reason,
-            "quarantine_reason": v.quarantine_reason,
-        }
-        for v in list_sheet_history(station=station, contest=Contest(pk=contest_id))
-    ]
-
-
 def _station_tally(row: SnapshotStationResult, candidate_ids: list[int]) -> SnapshotTally:
     """One station's numbers in the shape of a tally, so the same bars and table show them."""
     valid = sum(row["votes"])
-    leading = set(row["leading"])
+    leading, tied = set(row["leading"]), set(row.get("tied", []))
     return {
         "candidates": [
             {
@@ -205,6 +190,7 @@ def _station_tally(row: SnapshotStationResult, candidate_ids: list[int]) -> Snap
                 "votes": n,
                 "share": (n / valid if valid else None),
                 "leading": cid in leading,
+                "tied": cid in tied,
                 "by_type": split,
             }
             for cid, n, split in zip(
@@ -222,3 +208,10 @@ def _station_tally(row: SnapshotStationResult, candidate_ids: list[int]) -> Snap
         "stations_reporting": 1,
         "stations_total": 1,
     }
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, asked for by browsers and crawlers that do not read the page's icon link: the SVG icon."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from results import views as results_views
 from votetracker import metrics, views
 from votetracker.api import api
 
@@ -17,6 +18,7 @@ handler403 = "votetracker.views.permission_denied"
 handler500 = "votetracker.views.server_error"
 
 urlpatterns = [
+    path("favicon.ico", results_views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -92,15 +92,17 @@ def test_a_first_visit_to_any_results_page_sets_no_cookie_so_a_shared_cache_may_
         assert response.headers["Cache-Control"] == "public, max-age=1"
 
 
-def test_station_page_shows_correction_history_and_quarantine_reason_without_clerk_names(
+def test_station_page_shows_correction_history_and_quarantine_reason_without_clerk_names_or_notes(
     reported: Election, client: Client, django_assert_max_num_queries
 ) -> None:
     with django_assert_max_num_queries(4):
         html = client.get(f"/results/{reported.slug}/station/S-001/").content.decode()
     assert "Tally sheet history" in html
-    assert "Miscounted" in html
-    assert "Seal broken on the box" in html
-    history = html.split("Tally sheet history")[1].split("</table>")[0]
+    history = html.split('aria-label="Tally sheet history"')[1].split("</table>")[0]
+    assert "First count" in history
+    assert "Correction of an earlier count" in history
+    assert "Seal broken on the box" in history  # a supervisor's reason, written for the public
+    assert "Miscounted" not in html  # the text typed with the correction stays inside
     assert "official" not in history  # the username of whoever entered the sheets
 
 
@@ -144,3 +146,15 @@ def test_a_page_body_is_built_once_per_version_and_language(
     third = client.get(url).content.decode()
     assert len(builds) == 3  # a new version is built afresh
     assert "500" in third
+
+
+def test_every_page_links_the_icon_and_the_audit_record_and_favicon_ico_leads_to_it(
+    reported: Election, client: Client
+) -> None:
+    html = client.get(f"/results/{reported.slug}/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert '<a href="/audit/checkpoints/">Audit record</a>' in html
+    assert "(version" not in html  # the snapshot's number stays in data attributes
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200

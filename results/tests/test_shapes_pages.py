@@ -178,10 +178,12 @@ def test_turnout_is_never_a_percentage_of_unknown_registered_voters(shapes: Shap
     overview = client.get(f"/results/{slug}/").content.decode()
     # The measure was reported only where the registered voters are unknown.
     measure = card(overview, "question-1")
-    assert 'Turnout in reporting stations</dt><dd><span aria-hidden="true">—</span>' in measure
+    assert 'Turnout (ballots cast)</dt><dd><span aria-hidden="true">—</span>' in measure
     assert "(registered voters unknown)" in measure
     # The executive's turnout is over the station whose registered voters are known only: 27 of 800.
-    assert "<dt>Turnout in reporting stations</dt><dd>3.4%</dd>" in card(overview, "county-executive")
+    executive = card(overview, "county-executive")
+    assert "<dt>Turnout (ballots cast)</dt><dd>3.4% <span" in executive
+    assert "of registered voters at the stations reporting this contest" in executive
     assert "unknown at 1 station" in overview
     station = client.get(f"/results/{slug}/station/MILL-P2/").content.decode()
     assert "<dt>Registered voters</dt><dd>unknown</dd>" in station
@@ -194,7 +196,7 @@ def test_turnout_is_never_a_percentage_of_unknown_registered_voters(shapes: Shap
     # Where no station has reported yet, there is no turnout, and nothing is said to be unknown.
     district = client.get(f"/results/{slug}/district/MILL/").content.decode()
     house = district[district.index("State House 41") : district.index("Question 1")]
-    assert "<dt>Turnout in reporting stations</dt><dd>—</dd>" in house
+    assert "<dt>Turnout (ballots cast)</dt><dd>—</dd>" in house
 
 
 def test_a_contest_over_an_electoral_district_names_that_area(shapes: Shapes, client: Client) -> None:
