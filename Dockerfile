@@ -1,12 +1,20 @@
 # VoteTracker application image: one ASGI process (uvicorn) serving HTTP and WebSocket.
-FROM python:3.11-slim-bookworm AS build
+# The official Python image; a registry mirror's copy of it, or an equivalent, can be named with --build-arg.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Unset, packages come from PyPI. For a build that cannot reach it, pass a package mirror or a wheelhouse
+# (--build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=http://...): pip reads them from the environment, and the
+# hashes of the lock are checked either way.
+ARG PIP_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_NO_INDEX
 RUN python -m venv /opt/venv
 # The runtime lock (`make lock`): every transitive dependency at its locked version, each file checked by its hash.
 COPY requirements.lock /tmp/requirements.lock
 RUN /opt/venv/bin/pip install --require-hashes -r /tmp/requirements.lock
 
-FROM python:3.11-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,8 +25,10 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=votetracker:votetracker . /app
 # Static files are collected at build time (translations ship compiled); embedded defaults suffice here.
+# They are the app user's: the compose `static` volume starts as a copy of them, and the `migrate` service (running as
+# that user) refreshes them there on every upgrade.
 RUN SECRET_KEY=collectstatic-only-not-a-real-key-0123456789 python manage.py collectstatic --noinput \
-    && rm -f /app/.secret_key /app/votetracker.sqlite3
+    && rm -f /app/.secret_key /app/votetracker.sqlite3 && chown -R votetracker:votetracker /app/staticfiles
 USER votetracker
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -63,7 +63,7 @@ demo-reset: $(VENV)/.installed
 		"then run make demo-reset again." >&2; exit 1; fi
 	$(BIN)/python manage.py seed_demo --reset --base-url http://$(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev lock-check system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos
+test: $(VENV)/.installed-dev lock-check system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos test-docker
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -136,3 +136,11 @@ system-packages:
 
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache
+
+# The production stack (docker-compose.yml) on a real Docker engine, checked against the running containers
+# (deploy/test/run.sh): starts its own dockerd when none answers, builds from Debian packages the base images it cannot
+# pull, and caches them and the wheelhouse in ~/.cache/votetracker-docker. Needs root for its own dockerd.
+.PHONY: test-docker
+test-docker: $(VENV)/.installed-dev newman-deps
+	@command -v mmdebstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; }
+	bash deploy/test/run.sh
