@@ -99,6 +99,8 @@ def build_messages(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
         messages[language] = {
             "type": "results.update",
             "version": frame["version"],
+            # The version the frame follows, beside it: a viewer holding another one is caught up instead.
+            "previous": frame["previous"],
             "updated_at": snapshot["updated_at"],
             "frame": json.dumps(frame, ensure_ascii=False, separators=(",", ":")),
         }

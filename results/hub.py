@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
@@ -32,9 +31,6 @@ logger = logging.getLogger(__name__)
 JOIN_TIMEOUT = 10.0
 # After a failure of the layer (not a cancellation) the subscription starts again after this pause.
 RESUBSCRIBE_PAUSE = 1.0
-# A frame opens with {"type":"update","version":n,"previous":p: the version it follows is read from its first bytes.
-FOLLOWS = re.compile(r'"previous": ?(\d+)')
-FOLLOWS_WITHIN = 120
 
 Message = dict[str, Any]
 
@@ -79,10 +75,8 @@ class Subscription:
         if message.get("type") != "results.update":
             return
         metrics.observe_broadcast_lag(self.election_id, message)
-        frame = message["frame"]
-        # Which version the frame follows: a viewer holding another one is caught up instead of sent it.
-        follows = FOLLOWS.search(frame, 0, FOLLOWS_WITHIN)
-        message = {**message, "frame": Utf8Text(frame), "previous": int(follows.group(1)) if follows else None}
+        # A message without "previous" (none should lack it) leaves every viewer to be caught up instead.
+        message = {**message, "frame": Utf8Text(message["frame"]), "previous": message.get("previous")}
         for viewer in tuple(self.viewers):  # a viewer may leave while the frame goes out
             try:
                 viewer.offer(message)

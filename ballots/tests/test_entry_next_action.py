@@ -51,6 +51,15 @@ def double_entry(open_vote: Election) -> Election:
     return set_counting(open_vote, Election.CountingMethod.TALLY_SHEETS, double_entry=True)
 
 
+@pytest.fixture
+def entries_differ(
+    double_entry: Election, clerk: User, second_clerk: User, station: PollingStation, contest: Contest
+) -> None:
+    """Under double entry, two clerks' entries of one sheet that differ: the sheet waits for a supervisor's review."""
+    submit_sheet(station=station, contest=contest, actor=clerk, key="k-first-0001", votes=[3, 2])
+    submit_sheet(station=station, contest=contest, actor=second_clerk, key="k-second-001", votes=[2, 3])
+
+
 def test_a_sheet_in_review_offers_the_clerk_no_entry_and_says_why(
     client: Client, clerk: User, north_supervisor: User, station: PollingStation, contest: Contest, new_key: Any
 ) -> None:
@@ -67,10 +76,8 @@ def test_a_sheet_in_review_offers_the_clerk_no_entry_and_says_why(
 
 
 def test_the_sheet_address_in_review_explains_instead_of_offering_a_blank_form(
-    client: Client, clerk: User, second_clerk: User, double_entry: Election, station: PollingStation, contest: Contest
+    client: Client, clerk: User, entries_differ: None, station: PollingStation, contest: Contest
 ) -> None:
-    submit_sheet(station=station, contest=contest, actor=clerk, key="k-first-0001", votes=[3, 2])
-    submit_sheet(station=station, contest=contest, actor=second_clerk, key="k-second-001", votes=[2, 3])
     client.force_login(clerk)
 
     response = client.get(url(station, contest, "sheet/"))
@@ -83,15 +90,11 @@ def test_the_sheet_address_in_review_explains_instead_of_offering_a_blank_form(
 
 def test_a_supervisor_is_offered_the_review_of_a_sheet_in_review(
     client: Client,
-    clerk: User,
-    second_clerk: User,
     north_supervisor: User,
-    double_entry: Election,
+    entries_differ: None,
     station: PollingStation,
     contest: Contest,
 ) -> None:
-    submit_sheet(station=station, contest=contest, actor=clerk, key="k-first-0001", votes=[3, 2])
-    submit_sheet(station=station, contest=contest, actor=second_clerk, key="k-second-001", votes=[2, 3])
     client.force_login(north_supervisor)
 
     review = f'href="/entry/review/{station.pk}/{contest.pk}/"'
@@ -246,15 +249,11 @@ def test_a_button_sent_again_for_another_ballot_says_so_in_plain_words(
 
 def test_a_settled_review_names_the_version_and_the_station(
     client: Client,
-    clerk: User,
-    second_clerk: User,
     north_supervisor: User,
-    double_entry: Election,
+    entries_differ: None,
     station: PollingStation,
     contest: Contest,
 ) -> None:
-    submit_sheet(station=station, contest=contest, actor=clerk, key="k-first-0001", votes=[3, 2])
-    submit_sheet(station=station, contest=contest, actor=second_clerk, key="k-second-001", votes=[2, 3])
     client.force_login(north_supervisor)
     page = client.get(f"/entry/review/{station.pk}/{contest.pk}/").content.decode()
     response = client.post(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache, caches
+from django.core.management import call_command
+from django.db import transaction
 
 from ballots.tests.conftest import (  # noqa: F401 - fixtures shared with the entry tests
     candidates,
@@ -20,6 +24,7 @@ from ballots.tests.conftest import (  # noqa: F401 - fixtures shared with the en
 from elections.models import Election
 from elections.services import publish_results
 from results import catch_up, consumers
+from trust.audit import record_audit_event
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +47,19 @@ def published(open_vote: Election, official: User, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         election = publish_results(election=open_vote, actor=official)
     return election
+
+
+@pytest.fixture
+def published_checkpoints(tmp_path: Path, official: User, settings) -> tuple[Path, Path]:
+    """Two checkpoints signed by the operator's key, and the site configured to publish them with the public key:
+    the checkpoint file and the public key file."""
+    private, public = tmp_path / "audit-checkpoint.key", tmp_path / "audit-checkpoint.pub"
+    call_command("audit_keygen", private_key=private, public_key=public, verbosity=0)
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    for number in range(2):
+        with transaction.atomic():
+            record_audit_event(action="test.touch", obj=official, actor=official, after={"n": number})
+        call_command("audit_checkpoint", key=private, out=checkpoints, stdout=StringIO())
+    settings.AUDIT_CHECKPOINTS_FILE = str(checkpoints)
+    settings.AUDIT_PUBLIC_KEY_FILE = str(public)
+    return checkpoints, public

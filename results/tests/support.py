@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.contrib.auth.models import User
 from django.db import connections
 
 from ballots.tests.support import submit_sheet
-from elections.models import Contest, PollingStation
+from elections.models import Contest, Election, PollingStation
+from results.consumers import ResultsConsumer
 from votetracker.asgi import application
 
 
@@ -43,3 +45,19 @@ async def viewer(slug: str) -> tuple[WebsocketCommunicator, dict[str, Any]]:
     hello = await communicator.receive_json_from(timeout=5)
     assert hello["type"] == "hello"
     return communicator, hello
+
+
+def stepped_viewer(send: Any, election: Election | None = None, version: int = 10) -> ResultsConsumer:
+    """A viewer past its hello, of ``election`` in English, writing through ``send`` (the ASGI server's send)."""
+    consumer = ResultsConsumer()
+    consumer.base_send = send
+    consumer.held = None
+    consumer.backlog = deque()
+    consumer.writing = None
+    consumer.catching_up = None
+    consumer.sent_since_ack = deque()
+    consumer.language = "en"
+    if election is not None:
+        consumer.election_id, consumer.slug = election.pk, election.slug
+    consumer.version = consumer.acknowledged = version
+    return consumer

@@ -4,34 +4,14 @@ offers both as files to keep; without configuration it says nothing is published
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 
-from trust.audit import record_audit_event
 from trust.checkpoints import read_chain_head
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def published_checkpoints(tmp_path: Path, official: User, settings) -> tuple[Path, Path]:
-    """Two checkpoints signed by the operator's key, and the site configured to publish them with the public key."""
-    private, public = tmp_path / "audit-checkpoint.key", tmp_path / "audit-checkpoint.pub"
-    call_command("audit_keygen", private_key=private, public_key=public, verbosity=0)
-    checkpoints = tmp_path / "audit-checkpoints.jsonl"
-    for number in range(2):
-        with transaction.atomic():
-            record_audit_event(action="test.touch", obj=official, actor=official, after={"n": number})
-        call_command("audit_checkpoint", key=private, out=checkpoints, stdout=StringIO())
-    settings.AUDIT_CHECKPOINTS_FILE = str(checkpoints)
-    settings.AUDIT_PUBLIC_KEY_FILE = str(public)
-    return checkpoints, public
 
 
 def test_page_shows_the_key_and_each_checkpoint_whose_signature_verifies(

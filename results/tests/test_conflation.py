@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from typing import Any
 
 import pytest
@@ -15,10 +14,10 @@ from channels.testing import WebsocketCommunicator
 
 from elections.models import Election
 from results import consumers
-from results.consumers import MAX_UNACKNOWLEDGED, SLOW_VIEWER_CLOSE_CODE, ResultsConsumer
+from results.consumers import MAX_UNACKNOWLEDGED, SLOW_VIEWER_CLOSE_CODE
 from results.selectors import get_public_snapshot
 from results.services import refresh_tallies
-from results.tests.support import ORIGIN, close_sync_thread_connections, viewer  # noqa: F401 - autouse
+from results.tests.support import ORIGIN, close_sync_thread_connections, stepped_viewer, viewer  # noqa: F401 - autouse
 from votetracker.asgi import application
 
 pytestmark = pytest.mark.asyncio
@@ -43,21 +42,6 @@ async def bump(election: Election, times: int) -> int:
         await database_sync_to_async(refresh_tallies)(election_id=election.pk)
     return await snapshot_version(election)
 
-
-def stepped_viewer(send: Any, election: Election | None = None, version: int = 10) -> ResultsConsumer:
-    """A viewer past its hello, of ``election`` in English, writing through ``send`` (the ASGI server's send)."""
-    consumer = ResultsConsumer()
-    consumer.base_send = send
-    consumer.held = None
-    consumer.backlog = deque()
-    consumer.writing = None
-    consumer.catching_up = None
-    consumer.sent_since_ack = deque()
-    consumer.language = "en"
-    if election is not None:
-        consumer.election_id, consumer.slug = election.pk, election.slug
-    consumer.version = consumer.acknowledged = version
-    return consumer
 
 
 async def settle(condition: Any, *, seconds: float = 5.0) -> None:

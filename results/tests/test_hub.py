@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from typing import Any
 
 import pytest
@@ -20,10 +19,9 @@ from results.consumers import (
     ACK_EVERY,
     ACKNOWLEDGED_UNSENT_CLOSE_CODE,
     MAX_UNACKNOWLEDGED,
-    ResultsConsumer,
 )
 from results.services import group_name, refresh_tallies
-from results.tests.support import close_sync_thread_connections, viewer  # noqa: F401 - autouse
+from results.tests.support import close_sync_thread_connections, stepped_viewer, viewer  # noqa: F401 - autouse
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,13 +39,14 @@ class Listener:
 
 
 def as_offered(message: Event) -> Event:
-    """What the hub hands a viewer for ``message``: the frame, and the version it follows read from it."""
+    """What the hub hands a viewer for ``message``: the frame, and the version it follows."""
     return {**message, "previous": max(message["version"] - 1, 0)}
 
 
 def update(version: int) -> Event:
-    frame = f'{{"type":"update","version":{version},"previous":{max(version - 1, 0)}}}'
-    return {"type": "results.update", "version": version, "updated_at": "", "frame": frame}
+    previous = max(version - 1, 0)
+    frame = f'{{"type":"update","version":{version},"previous":{previous}}}'
+    return {"type": "results.update", "version": version, "previous": previous, "updated_at": "", "frame": frame}
 
 
 async def test_one_subscription_per_group_feeds_every_local_viewer_and_ends_with_the_last() -> None:
@@ -155,19 +154,6 @@ async def test_a_write_waiting_on_a_full_socket_can_be_cancelled() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert reached_the_end == [True] * (1 + started)  # the send itself was ended, not left suspended
-
-
-def stepped_viewer(send: Any) -> ResultsConsumer:
-    """A viewer past its hello, writing through ``send`` (the ASGI server's send)."""
-    consumer = ResultsConsumer()
-    consumer.base_send = send
-    consumer.held = None
-    consumer.backlog = deque()
-    consumer.writing = None
-    consumer.catching_up = None
-    consumer.sent_since_ack = deque()
-    consumer.version = consumer.acknowledged = 10
-    return consumer
 
 
 async def test_an_acknowledgement_of_a_version_never_sent_ends_the_connection() -> None:

@@ -8,29 +8,16 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.db import transaction
-
-from trust.audit import record_audit_event
 
 # A live server runs in another thread: its requests must see this test's committed rows.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def published(tmp_path: Path, official: User, settings) -> Path:
-    """Two signed checkpoints, published by the site with the operator's public key; returns the checkpoint file."""
-    private, public = tmp_path / "audit-checkpoint.key", tmp_path / "audit-checkpoint.pub"
-    call_command("audit_keygen", private_key=private, public_key=public, verbosity=0)
-    checkpoints = tmp_path / "audit-checkpoints.jsonl"
-    for number in range(2):
-        with transaction.atomic():
-            record_audit_event(action="test.touch", obj=official, actor=official, after={"n": number})
-        call_command("audit_checkpoint", key=private, out=checkpoints, stdout=StringIO())
-    settings.AUDIT_CHECKPOINTS_FILE = str(checkpoints)
-    settings.AUDIT_PUBLIC_KEY_FILE = str(public)
-    return checkpoints
+def published(published_checkpoints: tuple[Path, Path]) -> Path:
+    """The checkpoint file the site publishes (with the operator's public key)."""
+    return published_checkpoints[0]
 
 
 def _verify(checkpoints: str, public_key: str) -> str:
