@@ -43,7 +43,6 @@ async def bump(election: Election, times: int) -> int:
     return await snapshot_version(election)
 
 
-
 async def settle(condition: Any, *, seconds: float = 5.0) -> None:
     for _ in range(int(seconds / 0.01)):
         if condition():
