@@ -22,6 +22,8 @@ from ballots.schemas import (
     BallotOut,
     BatchIn,
     BatchOut,
+    SheetBatchIn,
+    SheetBatchOut,
     SheetIn,
     SheetOut,
     StationFilter,
@@ -72,10 +74,10 @@ def _station_found(station_id: int) -> Iterator[None]:
         raise Http404(NO_SUCH_STATION) from None
 
 
-def _unknown_item(index: int, what: str) -> dict[str, Any]:
+def _unknown_item(index: int, what: str, *, entry: str = "ballot") -> dict[str, Any]:
     """A batch item's outcome for an unknown station or contest (a station not the caller's is unknown too)."""
     error = error_body(code="not_found", message=f"Unknown {what}.", details={"field": what})
-    return {"index": index, "status": 404, "replayed": False, "ballot": None, "error": error}
+    return {"index": index, "status": 404, "replayed": False, entry: None, "error": error}
 
 
 def _contest(contest_id: int) -> Contest:
@@ -220,6 +222,62 @@ def submit_tally_sheet(
             client_address=get_client_address(request),
         )
     return _answer(response, recorded)
+
+
+@router.post("/tally-sheets/batch", response={200: SheetBatchOut, **ERRORS}, summary="Submit a batch of tally sheets")
+def submit_tally_sheet_batch(request: HttpRequest, payload: SheetBatchIn, idempotency_key: KeyHeader) -> dict[str, Any]:
+    """Enter up to 1,000 tally sheets, as the single endpoint would one by one: each is its own entry with its own
+    key and gets its own outcome (the status the single endpoint would answer, and its body or error); a refused
+    sheet changes nothing and holds up no other. A key sent again replays, within a batch or across requests."""
+    entries = [
+        services.SheetEntry(
+            station_id=item.station_id,
+            contest_id=item.contest_id,
+            ballots_cast=item.ballots_cast,
+            blank=item.blank,
+            invalid=item.invalid,
+            votes=item.votes,
+            undervotes=item.undervotes,
+            overvotes=item.overvotes,
+            votes_by_type=item.votes_by_type,
+            reason=item.reason,
+            idempotency_key=item.idempotency_key or f"{idempotency_key}:{index}",
+        )
+        for index, item in enumerate(payload.items)
+    ]
+    results = services.submit_tally_sheets(
+        items=entries, actor=_actor(request), client_address=get_client_address(request)
+    )
+    outcomes: list[dict[str, Any]] = []
+    for outcome in results:
+        if outcome.recorded is not None:
+            recorded = outcome.recorded
+            outcomes.append(
+                {
+                    "index": outcome.index,
+                    "status": _status_of(recorded),
+                    "replayed": recorded.replayed,
+                    "sheet": recorded.body,
+                    "error": None,
+                }
+            )
+        elif isinstance(outcome.error, StationNotFound):
+            outcomes.append(_unknown_item(outcome.index, "station_id", entry="sheet"))
+        elif isinstance(outcome.error, services.ContestNotFound):
+            outcomes.append(_unknown_item(outcome.index, "contest_id", entry="sheet"))
+        elif outcome.error is not None:
+            error = outcome.error
+            outcomes.append(
+                {
+                    "index": outcome.index,
+                    "status": status_for(error),
+                    "replayed": False,
+                    "sheet": None,
+                    "error": error_body(code=error.code, message=error.message, details=error.details),
+                }
+            )
+    recorded_count = sum(1 for o in outcomes if o["error"] is None)
+    return {"recorded": recorded_count, "refused": len(outcomes) - recorded_count, "outcomes": outcomes}
 
 
 @router.post("/turnout", response={201: TurnoutOut, **ERRORS}, summary="Report turnout")

@@ -155,12 +155,21 @@ def validate_marks(contest: Contest, kind: str, marks: Sequence[int]) -> list[in
     return sorted(marks)
 
 
+def list_vote_type_ids(election_id: int) -> dict[str, int]:
+    """The election's vote types, id by code, in their order."""
+    return dict(VoteType.objects.filter(election_id=election_id).values_list("code", "pk"))
+
+
+def list_candidate_ids(contest: Contest) -> set[int]:
+    # order_by(): a set needs no order, and the model's ordering would join the contest and the election.
+    return set(contest.candidates.order_by().values_list("pk", flat=True))
+
+
 def _clean_votes_by_type(
-    contest: Contest, candidate_ids: set[int], votes_by_type: Mapping[int, Mapping[str, int]] | None
+    types: Mapping[str, int], candidate_ids: set[int], votes_by_type: Mapping[int, Mapping[str, int]] | None
 ) -> dict[int, dict[int, int]]:
-    """Per candidate id, votes per vote type id, complete: the election's every type for every candidate. Empty
-    when the election reports no vote types (and then none may be given)."""
-    types = dict(VoteType.objects.filter(election_id=contest.election_id).values_list("code", "pk"))
+    """Per candidate id, votes per vote type id, complete: the election's every type (``types``, id by code) for
+    every candidate. Empty when the election reports no vote types (and then none may be given)."""
     given = votes_by_type or {}
     if not types:
         if given:
@@ -231,19 +240,24 @@ def validate_sheet_numbers(
     undervotes: int = 0,
     overvotes: int = 0,
     votes_by_type: Mapping[int, Mapping[str, int]] | None = None,
+    candidate_ids: set[int] | None = None,
+    vote_types: Mapping[str, int] | None = None,
 ) -> SheetNumbers:
     """Check a sheet's numbers; the error names the field (``votes`` errors also name the candidate). Where the
     election reports vote types, ``votes_by_type`` gives each candidate's votes per type code and ``votes``, if
-    given, must equal their sums."""
+    given, must equal their sums. ``candidate_ids`` (the contest's) and ``vote_types`` (the election's, id by code)
+    are read here unless the caller, checking many sheets, read them already."""
     ballots_cast = require_count(ballots_cast, "ballots_cast")
     blank = require_count(blank, "blank")
     invalid = require_count(invalid, "invalid")
     undervotes = require_count(undervotes, "undervotes")
     overvotes = require_count(overvotes, "overvotes")
     _require_counted(station.election, blank=blank, invalid=invalid, undervotes=undervotes, overvotes=overvotes)
-    # order_by(): a set needs no order, and the model's ordering would join the contest and the election.
-    candidate_ids = set(contest.candidates.order_by().values_list("pk", flat=True))
-    by_type = _clean_votes_by_type(contest, candidate_ids, votes_by_type)
+    if candidate_ids is None:
+        candidate_ids = list_candidate_ids(contest)
+    if vote_types is None:
+        vote_types = list_vote_type_ids(contest.election_id)
+    by_type = _clean_votes_by_type(vote_types, candidate_ids, votes_by_type)
     if by_type and not votes:
         votes = {candidate_id: sum(per_type.values()) for candidate_id, per_type in by_type.items()}
     votes = votes or {}

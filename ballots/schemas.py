@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from ballots.services import MAX_BATCH
+from ballots.services import MAX_BATCH, MAX_SHEET_BATCH
 from trust.errors import ErrorBody
 
 MAX_ID = 2**63 - 1
@@ -143,6 +143,32 @@ class SheetOut(Schema):
     reason: str
     quarantine_reason: str
     other_versions: dict[str, str]
+
+
+class SheetBatchItemIn(SheetIn):
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=128,
+        description="This sheet's own key; when left out it is the request's key followed by ':' and the index.",
+    )
+
+
+class SheetBatchIn(Schema):
+    items: list[SheetBatchItemIn] = Field(min_length=1, max_length=MAX_SHEET_BATCH)
+
+
+class SheetBatchOutcomeOut(Schema):
+    index: int
+    status: int = Field(description="What the single endpoint would answer: 201 entered, 4xx refused")
+    replayed: bool
+    sheet: SheetOut | None
+    error: ErrorBody | None
+
+
+class SheetBatchOut(Schema):
+    recorded: int = Field(description="Sheets entered, replays included")
+    refused: int
+    outcomes: list[SheetBatchOutcomeOut]
 
 
 class TurnoutIn(Schema):

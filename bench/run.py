@@ -15,7 +15,7 @@ from bench.prepare import environment, flush_redis, recreate_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vtbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
-SCENARIOS = ("fanout", "pages", "entry", "commit", "storm", "servers", "embedded")
+SCENARIOS = ("fanout", "pages", "entry", "entry-batch", "commit", "storm", "servers", "embedded")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from bench import commit, embedded, entry, fanout, pages, servers, storm
+    from bench import commit, embedded, entry, entry_batch, fanout, pages, servers, storm
     from bench.feed import Feeder
     from bench.prepare import seed
 
@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         steps.append(("pages", lambda: pages.run(env, election, seconds=seconds)))
     if "entry" in scenarios:
         steps.append(("entry", lambda: entry.run(env, feeder, seconds=seconds * 2, smoke=args.smoke)))
+    if "entry-batch" in scenarios:
+        steps.append(("entry-batch", lambda: entry_batch.run(env, feeder, seconds=seconds * 2, smoke=args.smoke)))
     if "commit" in scenarios:
         steps.append((f"commit-{crowd}", lambda: commit.run(env, feeder, viewers=crowd, seconds=seconds * 2)))
     if "storm" in scenarios:

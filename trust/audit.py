@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,9 +23,21 @@ GENESIS_HASH = "0" * 64
 AUDIT_CHAIN_LOCK_ID = 0x766F7465
 # The statement-level trigger of trust migration 0003 that refuses TRUNCATE of the audit log on PostgreSQL.
 AUDIT_TRUNCATE_TRIGGER = "ballots_auditevent_no_truncate"
-# Events of the innermost ``appended_at_end`` block, written when it ends, with the key of the entry row each is
-# about (``trust.rows``); None outside one.
-_pending: ContextVar[list[tuple[AuditEvent, str | None]] | None] = ContextVar("audit_pending", default=None)
+
+
+@dataclass(frozen=True)
+class _HeldEvent:
+    """An event held back by ``appended_at_end``: the key of the entry row it is about (``trust.rows``), the keys of
+    other entry rows it changed that no signal noted (bulk updates), and whether it inserted its row in bulk."""
+
+    event: AuditEvent
+    key: str | None
+    also: frozenset[str] = frozenset()
+    bulk_created: bool = False
+
+
+# Events of the innermost ``appended_at_end`` block, written when it ends; None outside one.
+_pending: ContextVar[list[_HeldEvent] | None] = ContextVar("audit_pending", default=None)
 
 
 def to_json_value(value: Any) -> Any:
@@ -60,6 +72,37 @@ def compute_event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(event.prev_hash.encode() + _canonical_payload(event)).hexdigest()
 
 
+_APPEND_SQL = (
+    "SELECT event_id, event_prev_hash, event_hash FROM ballots_auditevent_append("
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s)"
+)
+
+
+def _append_arguments(event: AuditEvent) -> list[Any]:
+    return [
+        event.at,
+        event.actor_id,
+        event.actor_name,
+        event.client_address,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.object_repr,
+        event.election_id,
+        _json_or_none(event.before),
+        _json_or_none(event.after),
+        event.idempotency_key,
+        _json_or_none(event.rows_digest),
+        _json_or_none(event.authentication),
+        _canonical_payload(event),
+    ]
+
+
+def _appended(event: AuditEvent, row: tuple[Any, ...]) -> None:
+    event.pk, event.prev_hash, event.hash = row
+    event._state.adding, event._state.db = False, connection.alias
+
+
 def _append(event: AuditEvent) -> None:
     """Chain ``event`` to the last one and insert it; the chain stays one line under concurrent writers.
 
@@ -70,52 +113,52 @@ def _append(event: AuditEvent) -> None:
     start IMMEDIATE (see settings), which already serialises writers.
     """
     if connection.vendor == "postgresql":
-        payload = _canonical_payload(event)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT event_id, event_prev_hash, event_hash FROM ballots_auditevent_append("
-                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s)",
-                [
-                    event.at,
-                    event.actor_id,
-                    event.actor_name,
-                    event.client_address,
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.object_repr,
-                    event.election_id,
-                    _json_or_none(event.before),
-                    _json_or_none(event.after),
-                    event.idempotency_key,
-                    _json_or_none(event.rows_digest),
-                    _json_or_none(event.authentication),
-                    payload,
-                ],
-            )
+            cursor.execute(_APPEND_SQL, _append_arguments(event))
             row = cursor.fetchone()
-        event.pk, event.prev_hash, event.hash = row
-        event._state.adding, event._state.db = False, connection.alias
+        _appended(event, row)
         return
     event.prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
     event.hash = compute_event_hash(event)
     event.save(force_insert=True)
 
 
+def _append_all(events: list[AuditEvent]) -> None:
+    """Append ``events`` in order, as ``_append`` does each. On PostgreSQL the calls go in one pipeline (psycopg's
+    ``executemany``), each still taking the chain's lock and chaining to the one before; the events' ids and hashes
+    are then read back: the chain's lock, held to the commit, keeps the last ones ours."""
+    if connection.vendor != "postgresql" or len(events) < 2:
+        for event in events:
+            _append(event)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(_APPEND_SQL, [_append_arguments(event) for event in events])
+        cursor.execute(
+            f"SELECT id, prev_hash, hash FROM {AuditEvent._meta.db_table} ORDER BY id DESC LIMIT %s",  # noqa: S608 - the model's table
+            [len(events)],
+        )
+        rows = cursor.fetchall()
+    for event, row in zip(events, reversed(rows), strict=True):
+        _appended(event, row)
+
+
 def _json_or_none(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _digest_held_rows(held: list[tuple[AuditEvent, str | None]], rows: WrittenRows) -> None:
-    """Give each held event the digest of its row as the block leaves it. Rows the block saved that are no event's
-    object (a version superseded by a new one) go with the first event: that is the write that changed them."""
-    own = {key for _event, key in held if key is not None}
-    digests = digest_rows(own | rows.written)
-    for index, (event, key) in enumerate(held):
-        keys = {key} if key is not None else set()
+def _digest_held_rows(held: list[_HeldEvent], rows: WrittenRows) -> None:
+    """Give each held event the digest of its rows as the block leaves it. Rows the block saved that are no event's
+    object nor named by one (a version superseded by a new one) go with the first event: that is the write that
+    changed them. Rows written in bulk send no signal, so their events name them (``record_audit_event``)."""
+    own = {item.key for item in held if item.key is not None}
+    named: set[str] = set().union(*(item.also for item in held))
+    created = rows.created | {item.key for item in held if item.bulk_created and item.key is not None}
+    digests = digest_rows(own | named | rows.written)
+    for index, item in enumerate(held):
+        keys = ({item.key} if item.key is not None else set()) | item.also
         if index == 0:
-            keys |= rows.written - own
-        event.rows_digest = rows_digest_value(keys, digests, rows.created)
+            keys |= rows.written - own - named
+        item.event.rows_digest = rows_digest_value(keys, digests, created)
 
 
 @contextmanager
@@ -124,7 +167,7 @@ def appended_at_end() -> Iterator[None]:
     chain's lock is taken at the end of the transaction and held only until its commit. Use it as the last thing
     inside the transaction's ``atomic`` block; an error discards the held events with the rest of the block. Each
     event carries the digest of the entry rows it wrote, read when the block ends, before the lock is taken."""
-    held: list[tuple[AuditEvent, str | None]] = []
+    held: list[_HeldEvent] = []
     token = _pending.set(held)
     try:
         with noting_written_rows() as rows:
@@ -133,8 +176,7 @@ def appended_at_end() -> Iterator[None]:
         _pending.reset(token)
     if held:
         _digest_held_rows(held, rows)
-    for event, _key in held:
-        _append(event)
+    _append_all([item.event for item in held])
 
 
 def record_audit_event(
@@ -147,11 +189,15 @@ def record_audit_event(
     client_address: str | None = None,
     idempotency_key: str = "",
     election_id: int | None = None,
+    also_changed: Iterable[models.Model] = (),
+    bulk_created: bool = False,
 ) -> AuditEvent:
     """Append one event to the audit log. Must run inside the transaction that makes the change.
 
     The event also records how ``actor`` signed in for the current request (``trust.authentication``) and, when
-    ``obj`` is an entry row (``trust.rows``), the digest of that row and its child rows."""
+    ``obj`` is an entry row (``trust.rows``), the digest of that row and its child rows. A write made in bulk, which
+    sends no signal, names what it did: ``also_changed``, the other entry rows this change updated (the versions a
+    new one superseded), and ``bulk_created``, whether ``obj`` was inserted by this change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_audit_event must be called inside the transaction that makes the change")
     user = actor if isinstance(actor, User) else None
@@ -171,12 +217,15 @@ def record_audit_event(
         authentication=describe_authentication(user),
     )
     key = row_key(obj)
+    also = frozenset(k for k in map(row_key, also_changed) if k is not None)
     held = _pending.get()
     if held is not None:
-        held.append((event, key))
+        held.append(_HeldEvent(event, key, also, bulk_created))
         return event
-    if key is not None:
-        event.rows_digest = rows_digest_value({key}, digest_rows([key]), set())
+    keys = ({key} if key is not None else set()) | also
+    if keys:
+        created = {key} if bulk_created and key is not None else set()
+        event.rows_digest = rows_digest_value(keys, digest_rows(keys), created)
     _append(event)
     return event
 

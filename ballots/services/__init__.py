@@ -18,15 +18,20 @@ from ballots.services.ballots import (
     void_ballot,
 )
 from ballots.services.review import quarantine_sheet, release_sheet, resolve_sheet_review
+from ballots.services.sheet_batch import MAX_SHEET_BATCH, ContestNotFound, SheetEntry, SheetOutcome, submit_tally_sheets
 from ballots.services.sheets import submit_tally_sheet
 from ballots.services.turnout import report_turnout
 from trust.idempotency import Recorded
 
 __all__ = [
     "MAX_BATCH",
+    "MAX_SHEET_BATCH",
     "BallotEntry",
     "BatchOutcome",
+    "ContestNotFound",
     "Recorded",
+    "SheetEntry",
+    "SheetOutcome",
     "mark_count_complete",
     "quarantine_sheet",
     "record_ballot",
@@ -36,5 +41,6 @@ __all__ = [
     "report_turnout",
     "resolve_sheet_review",
     "submit_tally_sheet",
+    "submit_tally_sheets",
     "void_ballot",
 ]

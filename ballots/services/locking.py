@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -9,8 +10,9 @@ from django.db import connection, models
 from django.utils.translation import gettext as _
 
 from elections.models import District, Election, PollingStation
-from elections.selectors import works_at
+from elections.selectors import list_stations_for_user, works_at
 from trust.errors import NotAllowed
+from trust.roles import is_official
 
 
 def station_id_of(station: PollingStation | int) -> int:
@@ -38,7 +40,22 @@ def lock_station(station: PollingStation | int, user: User) -> PollingStation:
     return locked
 
 
-def _locking_query() -> str:
+def lock_stations(station_ids: Iterable[int], user: User) -> dict[int, PollingStation]:
+    """Lock many stations at once, in the order of their ids (so that two batches, and a batch and single entries,
+    which lock one station, never wait for each other in a circle), and return, by id, those ``user`` may work on,
+    as read under the lock with their election and district. Unknown ids and stations not the user's are left out
+    alike (see ``StationNotFound``)."""
+    ids = sorted(set(station_ids))
+    if not ids:
+        return {}
+    locked = _read_stations_locked(ids)
+    if is_official(user):
+        return locked
+    workable = set(list_stations_for_user(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return {pk: station for pk, station in locked.items() if pk in workable}
+
+
+def _locking_query(where: str = "s.id = %s", order: str = "") -> str:
     station, election, district = (m._meta for m in (PollingStation, Election, District))
     columns = ", ".join(
         f'{alias}."{field.column}"'
@@ -53,11 +70,13 @@ def _locking_query() -> str:
     return (
         f"SELECT {columns} FROM {station.db_table} s "  # noqa: S608 - names from the models, the id a parameter
         f"JOIN {election.db_table} e ON e.id = s.election_id JOIN {district.db_table} d ON d.id = s.district_id "
-        "WHERE s.id = %s FOR NO KEY UPDATE OF s FOR SHARE OF e"
+        f"WHERE {where}{order} FOR NO KEY UPDATE OF s FOR SHARE OF e"
     )
 
 
 _LOCKING_QUERY = _locking_query()
+# Rows are locked as they are returned, so in the order of their ids.
+_LOCKING_MANY_QUERY = _locking_query("s.id = ANY(%s)", " ORDER BY s.id")
 M = TypeVar("M", bound=models.Model)
 
 
@@ -78,7 +97,27 @@ def _read_station_locked(station_id: int) -> PollingStation:
         row = cursor.fetchone()
     if row is None:
         raise PollingStation.DoesNotExist(f"There is no polling station {station_id}.")
+    return _station_from_row(row)
+
+
+def _station_from_row(row: tuple[Any, ...]) -> PollingStation:
     locked, end = _from_row(PollingStation, row, 0)
     locked.election, end = _from_row(Election, row, end)
     locked.district, _end = _from_row(District, row, end)
     return locked
+
+
+def _read_stations_locked(station_ids: list[int]) -> dict[int, PollingStation]:
+    """Many stations as ``_read_station_locked`` reads one; the elections they share are one object each."""
+    if connection.vendor != "postgresql":
+        return PollingStation.objects.select_related("election", "district").in_bulk(station_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCKING_MANY_QUERY, [station_ids])
+        rows = cursor.fetchall()
+    found: dict[int, PollingStation] = {}
+    elections: dict[int, Election] = {}
+    for row in rows:
+        station = _station_from_row(row)
+        station.election = elections.setdefault(station.election_id, station.election)
+        found[station.pk] = station
+    return found

@@ -5,7 +5,7 @@ own: the rules of its entry, the rows it writes, the changes it audits and the a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -37,10 +37,21 @@ class EntryOperation:
     changed: bool = False
 
     def record_change(
-        self, *, action: str, obj: models.Model, before: dict[str, Any] | None, after: dict[str, Any] | None
+        self,
+        *,
+        action: str,
+        obj: models.Model,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        also_changed: Sequence[models.Model] = (),
+        bulk_created: bool = False,
     ) -> None:
-        """Audit one change of this entry, in its transaction; the results side hears of the entry once it commits."""
+        """Audit one change of this entry, in its transaction; the results side hears of the entry once it commits.
+        A change written in bulk names the other rows it changed and whether it inserted ``obj`` (see
+        ``trust.audit.record_audit_event``)."""
         record_audit_event(
+            also_changed=also_changed,
+            bulk_created=bulk_created,
             action=action,
             obj=obj,
             actor=self.user,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,7 @@ from trust.idempotency import Answer, Recorded
 from trust.roles import Actor
 
 Status = TallySheet.Status
+SUBMIT = "tally_sheet.submit"
 
 
 def _numbers_of(sheet: TallySheet) -> SheetNumbers:
@@ -48,7 +50,9 @@ def _numbers_of(sheet: TallySheet) -> SheetNumbers:
     )
 
 
-def snapshot_sheet(sheet: TallySheet) -> dict[str, Any]:
+def snapshot_sheet(sheet: TallySheet, *, vote_type_codes: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """The sheet as its audit events and answers show it. ``vote_type_codes`` (code by id, of the sheet's election)
+    is read here when the sheet has votes by type, unless the caller read it already."""
     numbers = _numbers_of(sheet)
     snapshot: dict[str, Any] = {
         "version": sheet.version,
@@ -65,7 +69,11 @@ def snapshot_sheet(sheet: TallySheet) -> dict[str, Any]:
         snapshot["undervotes"], snapshot["overvotes"] = numbers.undervotes, numbers.overvotes
     if numbers.by_type:
         # By code, as clients send them; the codes of an election's types are fixed once it has sheets.
-        codes = dict(VoteType.objects.filter(election_id=sheet.contest.election_id).values_list("pk", "code"))
+        codes = (
+            vote_type_codes
+            if vote_type_codes is not None
+            else dict(VoteType.objects.filter(election_id=sheet.contest.election_id).values_list("pk", "code"))
+        )
         snapshot["votes_by_type"] = {
             str(candidate_id): {codes[type_id]: n for type_id, n in sorted(per_type.items())}
             for candidate_id, per_type in sorted(numbers.by_type.items())
@@ -80,17 +88,28 @@ def set_sheet_status(sheets: list[TallySheet], status: str) -> None:
 
 
 class OpenSheets(dict[str, list[TallySheet]]):
-    """A station's versions of a contest's sheet by status (superseded ones too), oldest first, and the newest
-    version number (0 before the first)."""
+    """A station's versions of a contest's sheet by status, oldest first, and the newest version number (0 before
+    the first). Superseded versions are left out, but for the newest: they never change again, and a sheet corrected
+    all night has many."""
 
     latest_version: int = 0
 
 
+def open_or_newest_sheets(**filters: Any) -> QuerySet[TallySheet]:
+    """The versions matching ``filters`` that are not superseded, and the newest of each station and contest, oldest
+    first: what ``OpenSheets`` holds, in one query over the (station, contest, version) index."""
+    newest = TallySheet.objects.filter(station=OuterRef("station"), contest=OuterRef("contest")).order_by("-version")
+    # Ordered by version alone: the model's ordering would join the station, the contest and both their elections.
+    return (
+        TallySheet.objects.filter(**filters)
+        .filter(~Q(status=Status.SUPERSEDED) | Q(version=Subquery(newest.values("version")[:1])))
+        .order_by("version")
+    )
+
+
 def list_open_sheets(station: PollingStation, contest: Contest) -> OpenSheets:
     found = OpenSheets({status: [] for status in Status.values})
-    # Every version in one query, superseded ones too, for the newest number: a station has a handful at most. Ordered
-    # by version alone: the model's ordering would join the station, the contest and both their elections.
-    for sheet in TallySheet.objects.filter(station=station, contest=contest).order_by("version"):
+    for sheet in open_or_newest_sheets(station=station, contest=contest):
         found[sheet.status].append(sheet)
         found.latest_version = sheet.version
     return found
@@ -130,16 +149,28 @@ def create_sheet(
     return sheet
 
 
-def sheet_body(sheet: TallySheet, replaced: Mapping[int, str]) -> dict[str, Any]:
-    return {"sheet_id": sheet.pk, **snapshot_sheet(sheet), "other_versions": {str(k): v for k, v in replaced.items()}}
+def sheet_body(
+    sheet: TallySheet, replaced: Mapping[int, str], *, snapshot: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The answer to a sheet's entry; ``snapshot``: the sheet's ``snapshot_sheet`` when the caller made it already."""
+    shown = snapshot if snapshot is not None else snapshot_sheet(sheet)
+    return {"sheet_id": sheet.pk, **shown, "other_versions": {str(k): v for k, v in replaced.items()}}
 
 
 def load_sheet(body: dict[str, Any]) -> TallySheet:
     return TallySheet.objects.get(pk=body["sheet_id"])
 
 
-def audit_sheet(entry: EntryOperation, *, action: str, sheet: TallySheet, before: dict[str, Any] | None) -> None:
-    entry.record_change(action=action, obj=sheet, before=before, after=snapshot_sheet(sheet))
+def audit_sheet(
+    entry: EntryOperation,
+    *,
+    action: str,
+    sheet: TallySheet,
+    before: dict[str, Any] | None,
+    snapshot: dict[str, Any] | None = None,
+) -> None:
+    """Audit a change of ``sheet``; ``snapshot``: its ``snapshot_sheet`` when the caller made it already."""
+    entry.record_change(action=action, obj=sheet, before=before, after=snapshot or snapshot_sheet(sheet))
 
 
 def cross_check_station(entry: EntryOperation, *, contest: Contest, current: TallySheet | None = None) -> None:
@@ -173,10 +204,11 @@ def cross_check_station(entry: EntryOperation, *, contest: Contest, current: Tal
     audit_sheet(entry, action=action, sheet=sheet, before=before)
 
 
-def _choose_status(
-    entry: EntryOperation, *, sheets: OpenSheets, numbers: SheetNumbers
+def choose_sheet_status(
+    entry: EntryOperation, *, sheets: OpenSheets, numbers: SheetNumbers, supervising: bool | None = None
 ) -> tuple[str, list[TallySheet], list[TallySheet]]:
-    """The new version's status, the versions it supersedes and those it sends to review."""
+    """The new version's status, the versions it supersedes and those it sends to review. ``supervising``: whether
+    the user supervises the station, when the caller knows it already; read here when it is needed otherwise."""
     current = sheets[Status.ACCEPTED] + sheets[Status.QUARANTINED]
     pending = sheets[Status.PENDING_SECOND_ENTRY]
     # The same rule the entry pages read to offer only the step that will be taken.
@@ -197,12 +229,46 @@ def _choose_status(
         return Status.NEEDS_REVIEW, [], [first]
     if current:
         # A clerk's correction waits for a supervisor; the accepted version keeps counting meanwhile.
-        return (
-            (Status.ACCEPTED, current, []) if supervises(entry.user, entry.station) else (Status.NEEDS_REVIEW, [], [])
-        )
+        if supervising is None:
+            supervising = supervises(entry.user, entry.station)
+        return (Status.ACCEPTED, current, []) if supervising else (Status.NEEDS_REVIEW, [], [])
     if entry.station.election.double_entry:
         return Status.PENDING_SECOND_ENTRY, [], []
     return Status.ACCEPTED, [], []
+
+
+def sheet_request(
+    *,
+    station_id: int,
+    contest_id: int,
+    ballots_cast: int,
+    blank: int,
+    invalid: int,
+    votes: Mapping[int, int] | None,
+    reason: str,
+    undervotes: int,
+    overvotes: int,
+    votes_by_type: Mapping[int, Mapping[str, int]] | None,
+) -> dict[str, Any]:
+    """What a sheet's idempotency key is held to: a sheet sent alone or in a batch under one key is one request."""
+    request: dict[str, Any] = {
+        "station": station_id,
+        "contest": contest_id,
+        "ballots_cast": ballots_cast,
+        "blank": blank,
+        "invalid": invalid,
+        "votes": {str(k): v for k, v in (votes or {}).items()},
+        "reason": reason,
+    }
+    # Only when given, so that a retry from a client that never sends them hashes as it always did.
+    if undervotes or overvotes:
+        request["undervotes"], request["overvotes"] = undervotes, overvotes
+    if votes_by_type:
+        request["votes_by_type"] = {
+            str(k): {str(t): n for t, n in per_type.items()} if isinstance(per_type, Mapping) else per_type
+            for k, per_type in votes_by_type.items()
+        }
+    return request
 
 
 def submit_tally_sheet(
@@ -245,36 +311,34 @@ def submit_tally_sheet(
         has_current = bool(sheets[Status.ACCEPTED] or sheets[Status.QUARANTINED])
         correction = is_sheet_correction(election=locked.election, has_current_sheet=has_current)
         clean_reason = require_reason(reason) if correction else clean_text(reason)
-        status, superseded, to_review = _choose_status(entry, sheets=sheets, numbers=numbers)
+        status, superseded, to_review = choose_sheet_status(entry, sheets=sheets, numbers=numbers)
         before = {"versions": {s.version: s.status for s in superseded + to_review}}
         set_sheet_status(superseded, Status.SUPERSEDED)
         set_sheet_status(to_review, Status.NEEDS_REVIEW)
         sheet = create_sheet(entry, contest=contest, sheets=sheets, numbers=numbers, status=status, reason=clean_reason)
         replaced = {s.version: s.status for s in superseded + to_review}
-        audit_sheet(entry, action="tally_sheet.submit", sheet=sheet, before=before)
-        if status == Status.ACCEPTED:
+        snapshot = snapshot_sheet(sheet)
+        audit_sheet(entry, action=SUBMIT, sheet=sheet, before=before, snapshot=snapshot)
+        if status == Status.ACCEPTED and locked.election.counting_method == Election.CountingMethod.BOTH:
             cross_check_station(entry, contest=contest, current=sheet)
-        return Answer(obj=sheet, created=True, body=sheet_body(sheet, replaced))
+            # The cross-check may have quarantined it.
+            snapshot = snapshot_sheet(sheet)
+        return Answer(obj=sheet, created=True, body=sheet_body(sheet, replaced, snapshot=snapshot))
 
-    request = {
-        "station": station_id_of(station),
-        "contest": contest.pk,
-        "ballots_cast": ballots_cast,
-        "blank": blank,
-        "invalid": invalid,
-        "votes": {str(k): v for k, v in (votes or {}).items()},
-        "reason": reason,
-    }
-    # Only when given, so that a retry from a client that never sends them hashes as it always did.
-    if undervotes or overvotes:
-        request["undervotes"], request["overvotes"] = undervotes, overvotes
-    if votes_by_type:
-        request["votes_by_type"] = {
-            str(k): {str(t): n for t, n in per_type.items()} if isinstance(per_type, Mapping) else per_type
-            for k, per_type in votes_by_type.items()
-        }
+    request = sheet_request(
+        station_id=station_id_of(station),
+        contest_id=contest.pk,
+        ballots_cast=ballots_cast,
+        blank=blank,
+        invalid=invalid,
+        votes=votes,
+        reason=reason,
+        undervotes=undervotes,
+        overvotes=overvotes,
+        votes_by_type=votes_by_type,
+    )
     return run_entry(
-        operation="tally_sheet.submit",
+        operation=SUBMIT,
         station=station,
         actor=actor,
         idempotency_key=idempotency_key,

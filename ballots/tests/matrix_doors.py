@@ -212,6 +212,12 @@ ALL_DOORS = [
     ),
     Door(f"{API}/tally-sheets", "POST", fixed(f"{API}/tally-sheets"), sheet_body),
     Door(
+        f"{API}/tally-sheets/batch",
+        "POST",
+        fixed(f"{API}/tally-sheets/batch"),
+        lambda world: {"items": [sheet_body(world)]},
+    ),
+    Door(
         f"{API}/turnout", "POST", fixed(f"{API}/turnout"), lambda world: {"station_id": world.station.pk, "voters": 50}
     ),
     Door(

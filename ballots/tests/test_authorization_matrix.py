@@ -55,6 +55,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     "POST /api/v1/entry/ballots": API_WRITE,
     "POST /api/v1/entry/ballots/batch": API_WRITE,
     "POST /api/v1/entry/tally-sheets": API_WRITE,
+    "POST /api/v1/entry/tally-sheets/batch": API_WRITE,
     "POST /api/v1/entry/turnout": API_WRITE,
     "POST /api/v1/entry/ballots/{ballot_id}/void": API_WRITE,
 }
@@ -101,7 +102,7 @@ def send(door: Door, role: str, world: World) -> Any:
 
 def effective_status(door: Door, response: Any) -> int:
     """A batch answers 200 and refuses item by item; its one item's status is the answer."""
-    if door.route.endswith("/ballots/batch") and response.status_code == 200:
+    if door.route.endswith("/batch") and response.status_code == 200:
         return int(response.json()["outcomes"][0]["status"])
     return int(response.status_code)
 
