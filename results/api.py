@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Router, Schema
 from pydantic import with_config
 from typing_extensions import TypedDict
@@ -25,8 +26,10 @@ from elections.resources.cells import neutralise_formula
 from results.nist import build_nist_report
 from results.nist_types import NistElectionReport
 from results.selectors import get_public_snapshot, list_public_elections, snapshot_json
+from results.services import refresh_tallies
 from results.snapshot import EXACT, Snapshot, SnapshotContest, SnapshotStation, SnapshotStationResult
-from trust.errors import ErrorOut
+from results.versions import read_kept_version
+from trust.errors import ErrorOut, error_body
 
 router = Router(tags=["results"])
 
@@ -284,3 +287,99 @@ def get_nist(request: HttpRequest, slug: str) -> HttpResponse:
     """The results in the NIST SP 1500-100 (Election Results Common Data Format, v2) JSON form."""
     snapshot = _snapshot(slug)
     return _versioned(request, snapshot, build_nist_report(snapshot))
+
+
+# A version's JSON never changes once kept: any cache may keep it for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class LatestVersion(Schema):
+    """The newest public version of an election's results and the immutable address of its JSON."""
+
+    version: int
+    url: str
+    updated_at: str
+    results_visibility: str
+
+
+def _error(status: int, code: str, message: str, details: dict[str, object] | None = None) -> HttpResponse:
+    body = {"error": error_body(code=code, message=message, details=details)}
+    return _open(HttpResponse(json.dumps(body), content_type="application/json", status=status))
+
+
+def _latest_address(slug: str) -> str:
+    return reverse("api:results_latest", args=[slug])
+
+
+@router.get(
+    "/elections/{slug}/latest.json",
+    response={200: LatestVersion, 304: None, 404: ErrorOut, 503: ErrorOut},
+    url_name="results_latest",
+    summary="The newest version of an election's results",
+)
+def get_latest(request: HttpRequest, slug: str) -> HttpResponse:
+    """A small pointer, cached for a couple of seconds: the newest version and the immutable address of its JSON
+    (``/elections/{slug}/v/{version}.json``). Everything but this pointer may be served from a CDN."""
+    snapshot = _snapshot(slug)
+    if read_kept_version(slug=slug, version=snapshot["version"]) is None:
+        # The cache lost this version's text (a flush): count a new version, which is kept, instead of naming an
+        # address whose bytes could differ from what a CDN already holds for that number.
+        refresh_tallies(election_id=int(snapshot["election"]["id"]))
+        snapshot = _snapshot(slug)
+        if read_kept_version(slug=slug, version=snapshot["version"]) is None:
+            response = _error(503, "recounting", "The results are being recounted. Try again in a second.")
+            response["Retry-After"] = "1"
+            response["Cache-Control"] = "no-store"
+            return response
+    version = int(snapshot["version"])
+    body = {
+        "version": version,
+        "url": reverse("api:results_version", args=[slug, version]),
+        "updated_at": snapshot["updated_at"],
+        "results_visibility": snapshot["election"]["results_visibility"],
+    }
+    return _versioned(request, snapshot, body)
+
+
+@router.get(
+    "/elections/{slug}/v/{version}.json",
+    response={200: Snapshot, 304: None, 404: ErrorOut, 410: ErrorOut},
+    url_name="results_version",
+    summary="One version of an election's results, at an address that never changes",
+)
+def get_version(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    """The snapshot ``version`` exactly as it was published: the same bytes on every request and every node, with
+    ``Cache-Control: public, max-age=31536000, immutable`` and a strong ETag. The last versions of each election are
+    kept; an older one answers 410 and names the pointer (``latest.json``) to fetch the newest from."""
+    current = _snapshot(slug)
+    kept = read_kept_version(slug=slug, version=version) if version > 0 else None
+    if kept is None:
+        latest = _latest_address(slug)
+        details: dict[str, object] = {"latest": latest, "latest_version": int(current["version"])}
+        if 0 < version <= current["version"]:
+            return _error(
+                410,
+                "version_gone",
+                f"Version {version} of these results is no longer kept. Fetch the newest version from {latest}.",
+                details,
+            )
+        return _error(
+            404,
+            "not_found",
+            f"There is no version {version} of these results. The newest is named at {latest}.",
+            details,
+        )
+    return immutable_response(request, kept.text, kept.etag)
+
+
+def immutable_response(request: HttpRequest, text: str, etag: str) -> HttpResponse:
+    """``text`` for any cache to keep for a year, or 304 when the client holds it (``If-None-Match``)."""
+    response = (
+        HttpResponse(status=304)
+        if _not_modified(request, etag)
+        else HttpResponse(text, content_type="application/json")
+    )
+    response["ETag"] = etag
+    _open(response)
+    response["Cache-Control"] = IMMUTABLE
+    return response

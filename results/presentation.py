@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from elections.names import local_name_of, names_write_in
@@ -44,9 +46,19 @@ def isolated(name: str) -> str:
     return f"{FSI}{name}{PDI}"
 
 
+def grouped_number(value: Any) -> Any:
+    """A whole or decimal figure with the active language's separators (102,559 / 102٬559); anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return number_format(value, force_grouping=True)
+
+
 def percent(ratio: float | None) -> str:
-    """A share as "54.6%", or a dash when there is nothing to divide by (or the divisor is unknown)."""
-    return "—" if ratio is None else f"{ratio * 100:.1f}%"
+    """A share as "54.6%" ("54٫6٪" in Arabic), or a dash when there is nothing to divide by (or the divisor is
+    unknown)."""
+    if ratio is None:
+        return "—"
+    return _("%(value)s%%") % {"value": number_format(round(ratio * 100, 1), decimal_pos=1, force_grouping=True)}
 
 
 def _local_time(snapshot: Snapshot) -> dt.datetime:

@@ -33,6 +33,7 @@ from results.models import ResultsVersion
 from results.refreshes import TrailingRefreshes, broadcast_interval, gate_key, last_refresh_seconds, refresh_window
 from results.snapshot import Snapshot, SnapshotAuditHead
 from results.tallies import build_snapshot
+from results.versions import keep_version
 from trust.changes import ResultsChange, ResultsChangeHandler
 from trust.checkpoints import ChainHead, advance_chain_head
 
@@ -132,6 +133,8 @@ def store_snapshot(*, election_id: int) -> Snapshot | None:
         snapshot["counted_at"] = counted_at
         snapshot["audit_head"] = read_audit_head()
         cache.set_many({snapshot_key(election.slug): snapshot, version_key(election.slug): version}, SNAPSHOT_TIMEOUT)
+        if election.results_visibility != Election.Visibility.HIDDEN:
+            keep_version(snapshot)  # its immutable address (results/versions.py)
     return snapshot
 
 

@@ -27,6 +27,7 @@ from results.maps import station_map
 from results.presentation import Lookup, election_header, local_name
 from results.selectors import get_public_snapshot, list_public_sheet_history
 from results.snapshot import Snapshot, SnapshotStationResult, SnapshotTally
+from results.station_tables import parse_table_sort, station_table
 
 # Every viewer sees the same page: a shared cache in front may keep it for a second.
 PAGE_MAX_AGE = 1
@@ -85,17 +86,17 @@ def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
     item = lookup.contests.get(contest_slug)
     if item is None:
         raise Http404("No such contest.")
+    sort = parse_table_sort(request.GET)
 
     def build() -> dict[str, Any]:
         return {
             "card": contest_card(lookup, item),
             "map": station_map(lookup, item),
             "district_rows": district_rows(lookup, item),
-            "station_rows": station_rows(lookup, item),
-            "headers": candidate_headers(item),
+            "station_table": station_table(lookup, item, station_rows(lookup, item), sort, "station-table"),
         }
 
-    keys = ("card", "map", "district_rows", "station_rows", "headers")
+    keys = ("card", "map", "district_rows", "station_table")
     return _page(request, "results/contest.html", snapshot, build, keys, page_title=local_name(item))
 
 
@@ -106,6 +107,7 @@ def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     found = next((d for d in snapshot["districts"] if d["code"] == code), None)
     if found is None:
         raise Http404("No such district.")
+    sort = parse_table_sort(request.GET)
 
     def build() -> dict[str, Any]:
         contests = []
@@ -113,13 +115,13 @@ def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
             tally = next((t for t in item["districts"] if t["district_id"] == found["id"]), None)
             if tally is None:
                 continue
+            rows = station_rows(lookup, item, district_id=found["id"])
             contests.append(
                 {
                     "name": local_name(item),
                     "url": lookup.contest_url(item),
                     "tally": tally_view(lookup, item, tally),
-                    "station_rows": station_rows(lookup, item, district_id=found["id"]),
-                    "headers": candidate_headers(item),
+                    "station_table": station_table(lookup, item, rows, sort, f"stations-{item['slug']}"),
                 }
             )
         view = {"code": found["code"], "name": local_name(found), "url": lookup.district_url(found["id"])}

@@ -7,6 +7,7 @@ variable set) refuses to start on a missing or malformed value, and the message 
 from __future__ import annotations
 
 import ipaddress
+import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class Config:
     session_hours: int = DEFAULT_SESSION_HOURS
     # The owner's connection for migrations (MIGRATION_DATABASE_URL); None: migrations run as DATABASE_URL's role.
     migration_database: dict[str, Any] | None = None
+    # Origins whose pages may frame the embeddable results cards (EMBED_ALLOWED_ORIGINS); none: only the site itself.
+    embed_allowed_origins: tuple[str, ...] = ()
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -221,6 +224,25 @@ def _read_networks(env: Mapping[str, str], name: str, default: str = "") -> tupl
     return tuple(networks)
 
 
+# An origin a Content-Security-Policy source list accepts as is: scheme, host (optionally "*." and a domain) and port.
+EMBED_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+def _read_embed_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Origins allowed to show the embed cards in a frame, such as ``https://news.example.com`` or
+    ``https://*.example.com``: each goes into the embed pages' ``frame-ancestors``, so nothing else may be in it."""
+    name = "EMBED_ALLOWED_ORIGINS"
+    origins = _read_list(env, name) or []
+    for origin in origins:
+        if not EMBED_ORIGIN.match(origin):
+            raise _fail(
+                name,
+                f"{origin!r} is not an origin such as https://news.example.com or https://*.example.com "
+                "(scheme and host, no path)",
+            )
+    return tuple(origin.lower() for origin in origins)
+
+
 def _read_time_zone(env: Mapping[str, str]) -> str:
     raw = env.get("TIME_ZONE", "UTC").strip() or "UTC"
     if raw not in zoneinfo.available_timezones():
@@ -300,4 +322,5 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         session_hours=_read_whole_number(
             env, "SESSION_HOURS", default=DEFAULT_SESSION_HOURS, most=MAX_SESSION_HOURS, unit="hours"
         ),
+        embed_allowed_origins=_read_embed_origins(env),
     )

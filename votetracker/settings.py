@@ -181,6 +181,8 @@ LOGIN_URL = "admin:login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number separators per language; figures are grouped only where a template asks (`grouped`), never in ids or URLs.
+FORMAT_MODULE_PATH = ["votetracker.formats"]
 TIME_ZONE = CONFIG.time_zone
 USE_I18N = True
 USE_TZ = True
@@ -253,6 +255,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# Origins whose pages may frame the embed cards (/embed/…): their CSP says frame-ancestors 'self' and these; every
+# other page keeps refusing to be framed.
+EMBED_ALLOWED_ORIGINS = list(CONFIG.embed_allowed_origins)
 
 METRICS_ALLOWED_NETWORKS = CONFIG.metrics_allowed_networks
 # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (trust.http.is_trusted_proxy); none by default.

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from results import embed_views
 from results import views as results_views
 from votetracker import metrics, views
 from votetracker.api import api
@@ -31,6 +32,9 @@ urlpatterns = [
     path("entry/", include("ballots.urls")),
     path("account/api-tokens/", include("trust.urls")),
     path("results/", include("results.urls")),
+    # A contest's live card for other sites' iframes, and the oEmbed answer that hands it out.
+    path("embed/", include("results.embed_urls")),
+    path("oembed", embed_views.oembed, name="oembed"),
     path("audit/", include("results.audit_urls")),
     path("", include("elections.urls")),
 ]

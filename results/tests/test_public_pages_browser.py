@@ -3,6 +3,7 @@ Arabic at a wide and a narrow width (screenshots kept for a person to look at)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -45,3 +46,19 @@ def test_pages_without_javascript_show_no_empty_badge_and_mark_a_tie(
                 assert "★" not in page.locator('[data-live-part="contest-mayor"], main').first.inner_text()
                 page.screenshot(path=f"{SHOTS}/{name}-{language}-{width}.png", full_page=True)
             context.close()
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", r"\((now|\d+ seconds? ago|\d+ minutes? ago)\)"),
+                                                 ("ar", r"\((الآن|قبل .+)\)")])  # fmt: skip
+def test_the_update_time_says_how_long_ago_in_the_pages_language(
+    language: str, words: str, published: Election, live_server
+) -> None:
+    with launch_chromium() as browser:
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/results/{published.slug}/")
+        relative = page.locator("[data-relative-to]")
+        relative.wait_for(state="visible")
+        assert re.fullmatch(words, relative.inner_text()), relative.inner_text()
+        context.close()

@@ -17,7 +17,7 @@ from ballots.models import TallySheet
 from ballots.services import mark_count_complete, quarantine_sheet, record_ballot, report_turnout
 from elections.models import Candidate, Contest, District, Election, Party, PollingStation
 from elections.services import open_election, publish_results
-from results.api import ContestResults, StationResults
+from results.api import ContestResults, LatestVersion, StationResults
 from results.nist import NistElectionReport
 from results.selectors import get_public_snapshot, snapshot_json
 from results.snapshot import Snapshot
@@ -124,6 +124,8 @@ def test_every_results_answer_is_what_the_openapi_document_declares(populated: E
         body = client.get(f"{BASE}/{slug}/stations/{code}").content
         assert TypeAdapter(StationResults).validate_json(body, strict=True)["results"]
     TypeAdapter(NistElectionReport).validate_json(client.get(f"{BASE}/{slug}/nist.json").content, strict=True)
+    latest = LatestVersion.model_validate_json(client.get(f"{BASE}/{slug}/latest.json").content, strict=True)
+    SNAPSHOT.validate_json(client.get(latest.url).content, strict=True)
 
     document = client.get("/api/v1/openapi.json").json()
     declared = {
@@ -136,6 +138,8 @@ def test_every_results_answer_is_what_the_openapi_document_declares(populated: E
         "/api/v1/results/elections/{slug}/contests/{contest_slug}": "ContestResults",
         "/api/v1/results/elections/{slug}/stations/{code}": "StationResults",
         "/api/v1/results/elections/{slug}/nist.json": "NistElectionReport",
+        "/api/v1/results/elections/{slug}/latest.json": "LatestVersion",
+        "/api/v1/results/elections/{slug}/v/{version}.json": "Snapshot",
     }
     schemas = document["components"]["schemas"]
     assert set(schemas["Snapshot"]["properties"]) == set(Snapshot.__annotations__)

@@ -2,8 +2,9 @@
    The page works without this script. With it, the page joins /ws/results/<election>/, swaps in the parts the
    server renders with the same templates (on maps, only the stations that changed). A page that is behind (it
    reconnected, or the server skipped frames while its connection was slow) gets one catch-up frame with every part
-   whole; it refetches the page over HTTP only when it cannot apply a frame (one missed with no catch-up following, or
-   a frame without a part this page shows). */
+   whole. A page that missed a frame fetches the version it lacks from that version's immutable address
+   (/results/<election>/v/<version>/<language>.json, which any cache or CDN may keep), and refetches the page itself
+   only when it cannot apply that (the version is no longer kept, or the page shows a part frames do not carry). */
 (function () {
   "use strict";
 
@@ -19,6 +20,10 @@
   };
   var text = texts[lang.slice(0, 2)] || texts.en;
   var version = parseInt(root.getAttribute("data-version") || "0", 10);
+  // The live parts of each version of /ws/results/<election>/ are kept at /results/<election>/v/<version>/<lang>.json.
+  var versionsPath = (root.getAttribute("data-ws-path") || "").replace(/^\/ws\/results\//, "/results/") + "v/";
+  // The version being fetched from its immutable address (0: none).
+  var fetchingVersion = 0;
   var attempt = 0;
   var socket = null;
   // The server says in its hello how often it wants an acknowledgement (every n-th update).
@@ -140,6 +145,54 @@
       });
   }
 
+  // A catch-up frame carries every live part whole: it applies whatever version the page held. False when it lacks
+  // a part this page shows.
+  function applyWhole(frame) {
+    var parts = frame.parts || {};
+    var onPage = partsOnPage();
+    var whole = onPage.every(function (id) {
+      return Object.prototype.hasOwnProperty.call(parts, id);
+    });
+    if (!whole) {
+      return false;
+    }
+    onPage.forEach(function (id) {
+      replacePart(id, parts[id]);
+    });
+    version = frame.version;
+    root.setAttribute("data-version", String(version));
+    return true;
+  }
+
+  // Fetch version `target` whole from its immutable address; reload the page's parts when it cannot be applied.
+  function catchUp(target) {
+    if (!(target > version) || fetchingVersion >= target) {
+      return;
+    }
+    fetchingVersion = target;
+    fetch(versionsPath + target + "/" + encodeURIComponent(lang.slice(0, 2)) + ".json", {
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(response.status);
+      })
+      .then(function (frame) {
+        if (frame.version > version && !applyWhole(frame)) {
+          refetch();
+        }
+      })
+      .catch(function () {
+        if (target > version) {
+          refetch();
+        }
+      })
+      .then(function () {
+        if (fetchingVersion === target) {
+          fetchingVersion = 0;
+        }
+      });
+  }
+
   function applyUpdate(frame) {
     if (frame.version <= version) {
       return;
@@ -147,30 +200,25 @@
     var parts = frame.parts || {};
     var live = frame.live || Object.keys(parts);
     var onPage = partsOnPage();
-    // A catch-up frame carries every live part whole: it applies whatever version the page held.
     if (frame.full) {
       window.clearTimeout(catchUpWait);
-      var whole = onPage.every(function (id) {
-        return Object.prototype.hasOwnProperty.call(parts, id);
-      });
-      if (!whole) {
+      if (!applyWhole(frame)) {
         refetch();
-        return;
       }
-      onPage.forEach(function (id) {
-        replacePart(id, parts[id]);
-      });
-      version = frame.version;
-      root.setAttribute("data-version", String(version));
       return;
     }
     var covered = onPage.every(function (id) {
       return live.indexOf(id) !== -1;
     });
-    // A frame carries only the parts changed since version `previous`: it applies to a page holding exactly that
-    // version and showing only parts broadcasts cover; any other page reloads its parts from the server.
-    if (frame.previous !== version || !covered) {
+    // A page showing parts that broadcasts do not cover (district and station pages) reloads its parts.
+    if (!covered) {
       refetch();
+      return;
+    }
+    // A frame carries only the parts changed since version `previous`: it applies to a page holding exactly that
+    // version; a page that missed one fetches this version whole.
+    if (frame.previous !== version) {
+      catchUp(frame.version);
       return;
     }
     var dots = frame.dots || {};
@@ -212,13 +260,11 @@
         ackEvery = frame.ack_every > 0 ? frame.ack_every : 1;
         unacknowledged = 0;
         // After a disconnect the page may be behind: the server sends a catch-up frame over the socket. Only if none
-        // comes (an older server, a failure) does the page reload its parts over HTTP.
+        // comes (an older server, a failure) does the page fetch the hello's version over HTTP.
         window.clearTimeout(catchUpWait);
         if (frame.version > version) {
           catchUpWait = window.setTimeout(function () {
-            if (frame.version > version) {
-              refetch();
-            }
+            catchUp(frame.version);
           }, CATCH_UP_WAIT);
         }
       } else if (frame.type === "update") {

@@ -33,6 +33,7 @@ from ballots.services import record_ballot
 from ballots.tests.support import set_counting
 from elections.models import Election
 from elections.services import open_election, publish_results
+from results.services import current_version
 from trust.tokens import activate_api_token, offer_api_token
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -78,6 +79,7 @@ def _known(election: Election, clerk: User, official: User) -> dict[str, list[An
         "slug": [election.slug],
         "contest_slug": [contest.slug],
         "code": list(election.stations.values_list("code", flat=True)),
+        "version": [current_version(election_id=election.pk)],
     }
 
 
@@ -175,7 +177,8 @@ def test_generated_requests_to_every_operation_get_documented_answers_and_never_
     known = _known(election, clerk, official)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
-    assert len(operations) == 12
+    # Every operation the document declares was understood.
+    assert len(operations) == sum(len(methods) for methods in schema.raw_schema["paths"].values())
     statuses: Counter[tuple[str, int]] = Counter()
     keys: list[str] = []
 

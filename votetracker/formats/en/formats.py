@@ -1,0 +1,5 @@
+"""English: 102,559 and 54.6."""
+
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
