@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,10 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, connections
 
 from elections.models import Candidate, ClerkAssignment, Contest, District, Election, Party, PollingStation
+
+# Each process refreshes results after its own commits, as before the results worker: the servers and commands the
+# tests start inherit this; the tests of the worker itself (results/tests/test_results_worker*.py) choose otherwise.
+os.environ["RESULTS_WORKER"] = "inline"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,6 +49,13 @@ def immediate_results_refresh(settings) -> None:
     """Refresh results at once after each commit, so no end-of-window timer outlives the test that started it
     (tests about coalescing set an interval themselves)."""
     settings.RESULTS_BROADCAST_INTERVAL = 0
+
+
+@pytest.fixture(autouse=True)
+def recount_in_the_committing_process(settings) -> None:
+    """The funnel runs inline unless a test is about the results worker (the settings were read before the line
+    above could say so)."""
+    settings.RESULTS_WORKER = "inline"
 
 
 @pytest.fixture(autouse=True)

@@ -185,12 +185,54 @@ def start_server(env: dict[str, str], *, kind: str, port: int, cpus: set[int] | 
 def app_server(
     env: dict[str, str], *, kind: str = PRODUCTION_SERVER, cpus: set[int] | None = SERVER_CPUS, port: int | None = None
 ) -> Iterator[Server]:
-    """An ASGI server (``kind``) serving the benchmark's application on a free port of 127.0.0.1."""
-    server = start_server(env, kind=kind, port=port or free_port(), cpus=cpus)
+    """An ASGI server (``kind``) serving the benchmark's application on a free port of 127.0.0.1, with the results
+    worker beside it when the servers only note changes (``results_worker``)."""
+    with results_worker(env):
+        server = start_server(env, kind=kind, port=port or free_port(), cpus=cpus)
+        try:
+            yield server
+        finally:
+            stop_server(server)
+
+
+# The one results worker of the servers running now, and how many of them share it.
+_worker: list[subprocess.Popen[str]] = []
+_worker_users = [0]
+
+
+def wants_results_worker(env: dict[str, str]) -> bool:
+    """True when the servers leave recounts to ``manage.py results_worker`` (RESULTS_WORKER=process, the default of
+    server mode with Redis)."""
+    mode = (env.get("RESULTS_WORKER") or "").strip().lower() or ("process" if env.get("REDIS_URL") else "background")
+    return mode == "process"
+
+
+@contextmanager
+def results_worker(env: dict[str, str]) -> Iterator[None]:
+    """As a deployment runs it: one results worker while any app server of the benchmark runs, started with the first
+    and stopped after the last; it is the active one once this returns. It runs on the load's core, where the server
+    taking the entries recounted before, so the viewers' server keeps its core to itself."""
+    if not wants_results_worker(env):
+        yield
+        return
+    if not _worker:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "results_worker"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        pin(process.pid, CLIENT_CPUS)
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "active":  # blocks until Django is up and the lock taken
+            stop(process)
+            raise RuntimeError("the results worker did not become active")
+        _worker.append(process)
+    _worker_users[0] += 1
     try:
-        yield server
+        yield
     finally:
-        stop_server(server)
+        _worker_users[0] -= 1
+        if not _worker_users[0]:
+            stop(_worker.pop())
 
 
 def stop_server(server: Server) -> None:

@@ -79,6 +79,8 @@ def run(*, minutes: float, viewers: int, rate: float, out: Path) -> dict[str, An
     with private_postgres() as postgres, private_redis() as redis, tempfile.TemporaryDirectory() as scratch:
         postgres.execute("CREATE DATABASE soak")
         env = app_environment(database_url=postgres.url("soak"), redis_url=redis.url)
+        # The nodes recount after their own commits: no results worker runs beside them here.
+        env["RESULTS_WORKER"] = "inline"
         prepared = subprocess.run(
             [sys.executable, "-m", "chaos.prepare", "--clerks", "1"], cwd=ROOT, env=env, capture_output=True,
             text=True, check=True,

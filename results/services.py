@@ -1,8 +1,9 @@
 """The one funnel from an accepted change to every viewer: recount, store a versioned snapshot, broadcast.
 
 ``refresh_tallies`` runs after each commit that may change what the public sees: the apps below say so through the
-change hook (``trust.changes.note_results_changed``), whose handler this app registers. It is the only code that
-talks to the channel layer.
+change hook (``trust.changes.note_results_changed``), whose handler this app registers; it runs in the results worker
+(``results.worker``), which the committing process only wakes, unless ``RESULTS_WORKER=inline``. It is the only code
+that talks to the channel layer.
 
 Coalescing: many commits in a burst must become neither many recounts nor many broadcasts. The first refresh of an
 election in a window takes a gate in the shared cache (``SET NX PX``, so it holds across app nodes), recounts and
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.db.models.functions import Now
 
 from elections.models import Election
 from results import frames
@@ -34,6 +36,7 @@ from results.refreshes import TrailingRefreshes, broadcast_interval, gate_key, l
 from results.snapshot import Snapshot, SnapshotAuditHead
 from results.tallies import build_snapshot
 from results.versions import keep_version
+from results.wakeups import local_wakeups, send_wakeup
 from trust.changes import ResultsChange, ResultsChangeHandler
 from trust.checkpoints import ChainHead, advance_chain_head
 
@@ -97,7 +100,13 @@ def _note_results_change(change: ResultsChange) -> None:
 
 
 def _refresh_after_commit(change: ResultsChange) -> None:
-    refresh_tallies(election_id=change.election_id)
+    """After the commit: wake the results worker (``results.worker``), or recount here when none serves this process
+    (``RESULTS_WORKER=inline``, or a command run beside the embedded server)."""
+    mode = getattr(settings, "RESULTS_WORKER", "inline")
+    if mode == "process":
+        send_wakeup(election_id=change.election_id)
+    elif not (mode == "background" and local_wakeups.send(election_id=change.election_id)):
+        refresh_tallies(election_id=change.election_id)
 
 
 def is_stale(snapshot: Snapshot, changed_at: float | None) -> bool:
@@ -123,7 +132,8 @@ def store_snapshot(*, election_id: int) -> Snapshot | None:
     """
     with transaction.atomic():
         ResultsVersion.objects.get_or_create(election_id=election_id)
-        ResultsVersion.objects.filter(election_id=election_id).update(version=F("version") + 1)
+        # updated_at: when this recount started, which the results worker compares with later changes.
+        ResultsVersion.objects.filter(election_id=election_id).update(version=F("version") + 1, updated_at=Now())
         version = current_version(election_id=election_id)
         election = Election.objects.filter(pk=election_id).first()
         if election is None:

@@ -48,6 +48,10 @@ DEFAULT_METRICS_ALLOWED_IPS = "127.0.0.1,::1"
 # A staff session lasts one working shift at most (and ends when the browser closes).
 DEFAULT_SESSION_HOURS = 12
 MAX_SESSION_HOURS = 24
+# Where recounts run (results/README.md): "process", a separate `manage.py results_worker` (server mode, needs Redis to
+# reach it and the viewers); "background", a task of the server process itself (the embedded mode); "inline", each
+# app process after its own commits.
+RESULTS_WORKER_MODES = {"process", "background", "inline"}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -76,6 +80,7 @@ class Config:
     migration_database: dict[str, Any] | None = None
     # Origins whose pages may frame the embeddable results cards (EMBED_ALLOWED_ORIGINS); none: only the site itself.
     embed_allowed_origins: tuple[str, ...] = ()
+    results_worker: str = "background"
 
 
 def _fail(name: str, problem: str) -> ImproperlyConfigured:
@@ -250,6 +255,14 @@ def _read_time_zone(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _read_results_worker(env: Mapping[str, str], redis_url: str | None) -> str:
+    mode = _read_choice(env, "RESULTS_WORKER", RESULTS_WORKER_MODES, default="process" if redis_url else "background")
+    if mode == "process" and not redis_url:
+        # A separate process reaches neither this process's memory cache nor its in-memory channel layer.
+        raise _fail("RESULTS_WORKER", "process needs REDIS_URL (use background or inline without Redis)")
+    return mode
+
+
 def _check_server_secret_key(key: str) -> None:
     """Refuse a missing, published or weak key (Django's security.W009 rules) in server mode."""
     if not key:
@@ -322,5 +335,6 @@ def load_config(env: Mapping[str, str], base_dir: Path) -> Config:
         session_hours=_read_whole_number(
             env, "SESSION_HOURS", default=DEFAULT_SESSION_HOURS, most=MAX_SESSION_HOURS, unit="hours"
         ),
+        results_worker=_read_results_worker(env, redis_url),
         embed_allowed_origins=_read_embed_origins(env),
     )

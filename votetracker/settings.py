@@ -139,6 +139,9 @@ CACHES["results_pages"] = {
 
 # Live results: at most one broadcast per election per this many seconds, always carrying the newest version.
 RESULTS_BROADCAST_INTERVAL = 0.25
+# Where recounts run: "process" (`manage.py results_worker`, one active per deployment), "background" (a task of the
+# server process, the embedded mode) or "inline" (each app process after its own commits). See results/README.md.
+RESULTS_WORKER = CONFIG.results_worker
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
