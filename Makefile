@@ -63,7 +63,17 @@ demo-reset: $(VENV)/.installed
 		"then run make demo-reset again." >&2; exit 1; fi
 	$(BIN)/python manage.py seed_demo --reset --base-url http://$(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev lock-check system-packages services newman-deps lint typecheck pytest-server pytest-embedded bench-smoke chaos test-docker
+# Two cores: the checks run two at a time, paired so that neither waits long for the other (each pair's output is
+# printed whole when it ends). The server-mode and embedded suites share nothing: PostgreSQL + Redis database 15 for
+# one, SQLite and local memory for the other; chaos breaks only servers of its own. The Docker stack runs alone.
+TEST_PAIR := $(MAKE) --no-print-directory -j2 --output-sync=target
+test: $(VENV)/.installed-dev lock-check system-packages services newman-deps chaos-packages
+	@started=$$(date +%s); phase() { echo "== make test: $$1 ($$(($$(date +%s) - started)) s so far)"; }; \
+	phase "lint and types" && $(TEST_PAIR) lint typecheck && \
+	phase "server-mode and embedded tests" && $(TEST_PAIR) pytest-server pytest-embedded && \
+	phase "benchmark smoke and chaos" && $(TEST_PAIR) bench-smoke chaos && \
+	phase "Docker stack" && $(MAKE) --no-print-directory test-docker && \
+	phase "all passed"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
