@@ -291,12 +291,19 @@ def validate_sheet_numbers(
             code="ballots_cast_above_registered",
             details={"field": "ballots_cast", "registered_voters": registered},
         )
-    _require_adds_up(contest, ballots_cast, blank, invalid, undervotes, overvotes, clean)
+    _require_adds_up(station.election, contest, ballots_cast, blank, invalid, undervotes, overvotes, clean)
     return Numbers(ballots_cast, blank, invalid, clean, undervotes, overvotes, by_type)
 
 
 def _require_adds_up(
-    contest: Contest, cast: int, blank: int, invalid: int, undervotes: int, overvotes: int, votes: dict[int, int]
+    election: Election,
+    contest: Contest,
+    cast: int,
+    blank: int,
+    invalid: int,
+    undervotes: int,
+    overvotes: int,
+    votes: dict[int, int],
 ) -> None:
     if blank + invalid > cast:
         raise EntryRejected(
@@ -309,19 +316,15 @@ def _require_adds_up(
     # With one choice per ballot the sheet must add up exactly; with more, each valid ballot gives up to max_choices
     # marks, and where undervotes and overvotes are counted, those fill the rest (conventions differ on overvotes).
     if contest.max_choices == 1 and total + undervotes + overvotes != valid:
+        # The message names only the parts this election's sheets carry (blank and invalid, or undervotes and
+        # overvotes), as the clerk's form shows them.
+        parts = [_("Votes (%(n)d)") % {"n": total}]
+        if election.counts_blank_and_invalid or blank or invalid:
+            parts += [_("blank (%(n)d)") % {"n": blank}, _("invalid (%(n)d)") % {"n": invalid}]
+        if election.counts_undervotes_and_overvotes or undervotes or overvotes:
+            parts += [_("undervotes (%(n)d)") % {"n": undervotes}, _("overvotes (%(n)d)") % {"n": overvotes}]
         raise EntryRejected(
-            _(
-                "Votes (%(votes)d) + blank (%(blank)d) + invalid (%(invalid)d) + undervotes (%(under)d) + "
-                "overvotes (%(over)d) must equal ballots cast (%(cast)d)."
-            )
-            % {
-                "votes": total,
-                "blank": blank,
-                "invalid": invalid,
-                "under": undervotes,
-                "over": overvotes,
-                "cast": cast,
-            },
+            _("%(parts)s must equal ballots cast (%(cast)d).") % {"parts": " + ".join(parts), "cast": cast},
             code="sheet_does_not_add_up",
             details={"field": "ballots_cast", "expected": total + blank + invalid + undervotes + overvotes},
         )

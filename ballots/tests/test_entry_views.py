@@ -106,6 +106,8 @@ def test_a_refused_sheet_keeps_what_was_typed_with_the_error_beside_the_field_an
     assert 'for="id_ballots_cast"' in field.group(1)
     assert 'aria-describedby="id_ballots_cast-error"' in field.group(1)
     assert "must equal ballots cast" in field.group(1)
+    assert "blank (0) + invalid (0)" in field.group(1)
+    assert "undervotes" not in field.group(1)  # this election does not count them
     assert f'name="votes_{candidates[1].pk}" value="1"' in html
     assert key_in(html) == key
     assert TallySheet.objects.count() == 0

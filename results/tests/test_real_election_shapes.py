@@ -278,6 +278,10 @@ def test_a_sheet_that_does_not_add_up_with_undervotes_names_every_part(
         )
     assert refused.value.code == "sheet_does_not_add_up"
     assert "undervotes (2)" in refused.value.message
+    assert "overvotes (0)" in refused.value.message
+    # The election counts undervotes and overvotes instead of blank and invalid: the message names only those.
+    assert "blank" not in refused.value.message
+    assert "invalid" not in refused.value.message
 
 
 def test_blank_ballots_are_refused_where_the_election_counts_undervotes_instead(
