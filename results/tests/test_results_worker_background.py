@@ -21,6 +21,9 @@ from results.worker import stop_background_worker
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+# Seconds to wait for the worker's frames: generous, as the machine may be running other suites beside this one.
+WAIT = 30
+
 
 @pytest_asyncio.fixture
 async def recount_threads(published: Election, settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[int]]:
@@ -58,7 +61,7 @@ async def test_the_server_recounts_an_entry_in_its_background_worker_not_in_the_
     communicator, hello = await viewer(published.slug)  # the server's first call starts its worker
     # Which first recounts what changed before it ran (the publication). Let it finish: the test database (SQLite in
     # shared memory) refuses a second writer where a database file would make it wait.
-    caught_up = await communicator.receive_json_from(timeout=5)
+    caught_up = await communicator.receive_json_from(timeout=WAIT)
     assert caught_up["version"] > hello["version"]
     committed_in: list[int] = []
 
@@ -71,7 +74,7 @@ async def test_the_server_recounts_an_entry_in_its_background_worker_not_in_the_
 
     try:
         await database_sync_to_async(enter)()
-        frame = await frame_with(communicator, "321", within=5)
+        frame = await frame_with(communicator, "321", within=WAIT)
     finally:
         await communicator.disconnect()
     assert frame["version"] > caught_up["version"]
