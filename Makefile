@@ -63,17 +63,23 @@ demo-reset: $(VENV)/.installed
 		"then run make demo-reset again." >&2; exit 1; fi
 	$(BIN)/python manage.py seed_demo --reset --base-url http://$(HOST):$(PORT)
 
-# Two cores: the checks run two at a time, paired so that neither waits long for the other (each pair's output is
-# printed whole when it ends). The server-mode and embedded suites share nothing: PostgreSQL + Redis database 15 for
-# one, SQLite and local memory for the other; chaos breaks only servers of its own. The Docker stack runs alone.
-TEST_PAIR := $(MAKE) --no-print-directory -j2 --output-sync=target
+# Two cores: the checks run in two lanes at once, balanced by their running time (each lane's output is printed whole
+# when it ends). The server-mode and embedded suites share nothing (PostgreSQL + Redis database 15 for one, SQLite and
+# local memory for the other); chaos and the Docker stack break or start only servers of their own.
+LANE := $(MAKE) --no-print-directory
+.PHONY: test-lane-server test-lane-embedded
 test: $(VENV)/.installed-dev lock-check system-packages services newman-deps chaos-packages
 	@started=$$(date +%s); phase() { echo "== make test: $$1 ($$(($$(date +%s) - started)) s so far)"; }; \
-	phase "lint and types" && $(TEST_PAIR) lint typecheck && \
-	phase "server-mode and embedded tests" && $(TEST_PAIR) pytest-server pytest-embedded && \
-	phase "benchmark smoke and chaos" && $(TEST_PAIR) bench-smoke chaos && \
-	phase "Docker stack" && $(MAKE) --no-print-directory test-docker && \
+	phase "lint and types" && $(LANE) -j2 --output-sync=target lint typecheck && \
+	phase "two lanes: server-mode tests, benchmark smoke | embedded tests, chaos, Docker stack" && \
+	$(LANE) -j2 --output-sync=target test-lane-server test-lane-embedded && \
 	phase "all passed"
+
+test-lane-server:
+	@$(LANE) pytest-server && $(LANE) bench-smoke
+
+test-lane-embedded:
+	@$(LANE) pytest-embedded && $(LANE) chaos && $(LANE) test-docker
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
