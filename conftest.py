@@ -20,13 +20,15 @@ os.environ["RESULTS_WORKER"] = "inline"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests run in the server-mode pass; the embedded pass deselects them (they are not skipped)."""
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
+    """Each pass deselects (never skips) the tests that belong to the other: PostgreSQL-only tests run in the
+    server-mode pass, and tests that run their own SQLite processes whatever the mode (``embedded_only``) run once, in
+    the embedded pass."""
+    server_mode = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    other_pass = "embedded_only" if server_mode else "postgres_only"
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        (dropped if item.get_closest_marker("postgres_only") else kept).append(item)
+        (dropped if item.get_closest_marker(other_pass) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -21,6 +21,8 @@ from elections.demo import DEMO_ELECTION_SLUGS
 from elections.models import Election
 
 ROOT = Path(__file__).resolve().parents[2]
+# The resets below run every process on a SQLite file of their own, whatever the mode: once is enough.
+ONCE = pytest.mark.embedded_only
 
 
 def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -77,6 +79,7 @@ def test_force_goes_only_with_reset() -> None:
         call_command("seed_demo", "--force", stdout=StringIO())
 
 
+@ONCE
 def test_reset_after_an_election_night_brings_the_demo_back_as_it_was_first_loaded(tmp_path: Path) -> None:
     database = tmp_path / "demo.sqlite3"
     fresh_demo(database)
@@ -103,6 +106,7 @@ def test_reset_after_an_election_night_brings_the_demo_back_as_it_was_first_load
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
+@ONCE
 def test_reset_refuses_a_database_holding_more_than_the_demo_unless_forced(tmp_path: Path) -> None:
     database = tmp_path / "demo.sqlite3"
     fresh_demo(database)
