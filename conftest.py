@@ -21,10 +21,10 @@ os.environ["RESULTS_WORKER"] = "inline"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each pass deselects (never skips) the tests that belong to the other: PostgreSQL-only tests run in the
-    server-mode pass, and tests that run their own SQLite processes whatever the mode (``embedded_only``) run once, in
-    the embedded pass."""
+    server-mode pass, and tests whose outcome cannot depend on the mode (``once``: a page's look and accessibility,
+    processes on SQLite files of their own) run once, in the embedded pass."""
     server_mode = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    other_pass = "embedded_only" if server_mode else "postgres_only"
+    other_pass = "once" if server_mode else "postgres_only"
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:

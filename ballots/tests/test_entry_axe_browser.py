@@ -17,7 +17,8 @@ from ballots.tests.support import set_counting, submit_sheet
 from elections.models import Candidate, Contest, Election, PollingStation
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SHOTS = SCREENSHOTS / "entry"
 SIZES = {"1366": (1366, 900), "360": (360, 780)}

@@ -15,7 +15,8 @@ from ballots.models import TallySheet
 from ballots.tests.shapes import build_shapes
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SIZES = {"desktop": (1366, 900), "phone": (360, 780)}
 # Per candidate in ballot order (election day, by mail): Dana 10 + 4, Rob 7 + 2, the write-in line 1 + 0.

@@ -15,7 +15,8 @@ from elections.demo import DEMO_ELECTION_SLUG
 from elections.models import Contest, Election
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 LAPTOP: ViewportSize = {"width": 1366, "height": 900}
 PHONE: ViewportSize = {"width": 360, "height": 780}

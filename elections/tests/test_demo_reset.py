@@ -22,7 +22,7 @@ from elections.models import Election
 
 ROOT = Path(__file__).resolve().parents[2]
 # The resets below run every process on a SQLite file of their own, whatever the mode: once is enough.
-ONCE = pytest.mark.embedded_only
+ONCE = pytest.mark.once
 
 
 def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,8 @@ from elections.models import Election
 from elections.services import open_election
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 360, "height": 780}

@@ -13,7 +13,8 @@ from elections.models import Contest, Election, PollingStation
 from results.tests.support import enter_sheet
 from votetracker.testing import launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SHOTS = "/tmp/vt-shots/public"
 

@@ -19,7 +19,8 @@ from elections.services import open_election, publish_results
 from results.tests.support import enter_sheet
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SIZES = {"desktop": (1366, 900), "phone": (360, 780)}
 HALLS = 16

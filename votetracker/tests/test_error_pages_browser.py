@@ -15,7 +15,8 @@ from playwright.sync_api import Browser, Page
 from votetracker.testing import SCREENSHOTS, launch_chromium
 
 # Playwright's sync API runs an event loop in this thread; Django must still serve the test's own queries.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# What a page looks like and how it answers the keyboard does not depend on the mode: checked once.
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery"
 VIEWPORTS = [(1366, 900), (360, 780)]
