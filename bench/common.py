@@ -127,6 +127,19 @@ class Server:
         """The process that serves: the server itself, or the worker it forked (granian), the largest by memory."""
         return max([self.pid, *self.children()], key=rss_kib)
 
+    def serving_pids(self, workers: int) -> list[int]:
+        """Every process that serves: the one of ``worker_pid`` or, with several workers, each worker the server's
+        supervisor forked (their memory and CPU are summed; the supervisor only watches them)."""
+        return self.children() if workers > 1 else [self.worker_pid()]
+
+
+def total_rss_kib(pids: list[int]) -> int:
+    return sum(rss_kib(pid) for pid in pids)
+
+
+def total_cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
 
 def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
@@ -146,16 +159,20 @@ SERVER_KINDS = ("daphne", "uvicorn", "granian")
 PRODUCTION_SERVER = "uvicorn"
 
 
-def server_command(kind: str, port: int) -> list[str]:
-    """One process serving the benchmark's ASGI application on ``port``, each server with its defaults otherwise
-    (one worker, no access log)."""
+def server_command(kind: str, port: int, workers: int = 1) -> list[str]:
+    """A server of ``kind`` serving the benchmark's ASGI application on ``port``, each with its defaults otherwise (no
+    access log): one process, or for uvicorn ``workers`` processes sharing the port, as the image runs one per core
+    with ``WEB_CONCURRENCY``."""
+    if workers > 1 and kind != "uvicorn":
+        raise ValueError(f"{kind} runs one process here")
     if kind == "daphne":
         return [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "bench.asgi:application"]
     if kind == "uvicorn":
         # As the image runs it (Dockerfile), less the proxy headers.
         return [str(BIN / "uvicorn"), "bench.asgi:application", "--host", HOST, "--port", str(port), "--lifespan",
                 "off", "--ws", "websockets-sansio", "--ws-max-size", "65536", "--timeout-graceful-shutdown", "25",
-                "--no-server-header", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+                "--no-server-header", "--no-access-log", "--log-level", "warning",
+                *(["--workers", str(workers)] if workers > 1 else [])]  # fmt: skip
     if kind == "granian":
         # asginl: ASGI without lifespan events, which channels' router does not handle.
         return [str(BIN / "granian"), "--interface", "asginl", "--host", HOST, "--port", str(port), "--workers", "1",
@@ -163,10 +180,11 @@ def server_command(kind: str, port: int) -> list[str]:
     raise ValueError(f"unknown ASGI server {kind!r}")
 
 
-def start_server(env: dict[str, str], *, kind: str, port: int, cpus: set[int] | None) -> Server:
-    """Start an ASGI server on ``port`` and return it once it answers ``/healthz``."""
+def start_server(env: dict[str, str], *, kind: str, port: int, cpus: set[int] | None, workers: int = 1) -> Server:
+    """Start an ASGI server on ``port`` and return it once it answers ``/healthz`` (with several workers, once each
+    of them has started)."""
     process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-        server_command(kind, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        server_command(kind, port, workers), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     if cpus:
         pin(process.pid, cpus)
@@ -178,17 +196,30 @@ def start_server(env: dict[str, str], *, kind: str, port: int, cpus: set[int] | 
         raise
     for child in server.children() if cpus else []:
         pin(child, cpus or set())
+    deadline = time.monotonic() + 60
+    while workers > 1 and len(server.children()) < workers:
+        if time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError(f"{kind} started {len(server.children())} of {workers} workers")
+        time.sleep(0.2)
+    if workers > 1:
+        time.sleep(2.0)  # the first worker answered /healthz; give the others the time it took to import the app
     return server
 
 
 @contextmanager
 def app_server(
-    env: dict[str, str], *, kind: str = PRODUCTION_SERVER, cpus: set[int] | None = SERVER_CPUS, port: int | None = None
+    env: dict[str, str],
+    *,
+    kind: str = PRODUCTION_SERVER,
+    cpus: set[int] | None = SERVER_CPUS,
+    port: int | None = None,
+    workers: int = 1,
 ) -> Iterator[Server]:
     """An ASGI server (``kind``) serving the benchmark's application on a free port of 127.0.0.1, with the results
     worker beside it when the servers only note changes (``results_worker``)."""
     with results_worker(env):
-        server = start_server(env, kind=kind, port=port or free_port(), cpus=cpus)
+        server = start_server(env, kind=kind, port=port or free_port(), cpus=cpus, workers=workers)
         try:
             yield server
         finally:

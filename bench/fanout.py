@@ -27,6 +27,8 @@ from bench.common import (
     pin,
     rss_kib,
     stop,
+    total_cpu_seconds,
+    total_rss_kib,
 )
 from bench.feed import Client, Feeder
 from bench.live import Viewers, Window, ms, served_version, window_from
@@ -46,18 +48,21 @@ def measure_votetracker(
     client: str = "lean",
     slow_share: float = 0.0,
     slow_cycle: float = 10.0,
+    workers: int = 1,
 ) -> tuple[Window, list[int]]:
     """Viewers on one server of ``kind``; entries through a second one, or the same one when ``single`` (the
     embedded mode, where only the viewers' own process can tell them). Versions are read from the entry side: the
-    viewers' server may be too busy to answer in time."""
+    viewers' server may be too busy to answer in time. With ``workers`` above one the viewers' server is a node's
+    (one process per core, free to run on every core) and its memory and CPU are those of all its workers."""
     election = feeder.election
     with ExitStack() as servers:
-        live = servers.enter_context(app_server(env, kind=kind, cpus=SERVER_CPUS))
+        cpus = SERVER_CPUS if workers == 1 else None
+        live = servers.enter_context(app_server(env, kind=kind, cpus=cpus, workers=workers))
         entry = live if single else servers.enter_context(app_server(env, kind=kind, cpus=CLIENT_CPUS))
         with urllib.request.urlopen(f"{live.base}/results/{election.slug}/", timeout=30):  # noqa: S310 - local
             pass
-        pid = live.worker_pid()
-        rss_before = rss_kib(pid)
+        pids = live.serving_pids(workers)
+        rss_before = total_rss_kib(pids)
         url = f"ws://{HOST}:{live.port}/ws/results/{election.slug}/"
         watchers = Viewers(
             url, viewers, max_seconds=120 + updates / rate + viewers / 50, client=client, slow_share=slow_share,
@@ -66,10 +71,10 @@ def measure_votetracker(
         try:
             watchers.ready()
             time.sleep(1.0)
-            rss_after = rss_kib(pid)
+            rss_after = total_rss_kib(pids)
             first = served_version(entry.base, election.slug)
             poster = Client(feeder, entry.port, seed=viewers)
-            cpu_before, started = cpu_seconds(pid), time.monotonic()
+            cpu_before, started = total_cpu_seconds(pids), time.monotonic()
             entry_times: dict[int, float] = {}
             statuses: list[int] = []
             for index in range(updates):
@@ -80,7 +85,7 @@ def measure_votetracker(
                 entry_times[first + index + 1] = sent.started
             poster.close()
             time.sleep(max(0.0, started + updates / rate + SETTLE_SECONDS - time.monotonic()))
-            cpu_after, seconds = cpu_seconds(pid), time.monotonic() - started
+            cpu_after, seconds = total_cpu_seconds(pids), time.monotonic() - started
             last = served_version(entry.base, election.slug)
         finally:
             report = watchers.finish()

@@ -85,6 +85,32 @@ def count_queries(paths: dict[str, tuple[str, dict[str, str]]]) -> dict[str, int
     return counts
 
 
+def page_cases(base: str, slug: str) -> dict[str, tuple[str, dict[str, str], int]]:
+    """The requests measured (path, headers, bytes answered), read once from the server at ``base``."""
+    overview_path = f"/results/{slug}/"
+    snapshot_path = f"/api/v1/results/elections/{slug}"
+    with urllib.request.urlopen(base + overview_path, timeout=30) as response:  # noqa: S310 - local
+        overview_bytes = len(response.read())
+    with urllib.request.urlopen(base + snapshot_path, timeout=30) as response:  # noqa: S310 - local
+        snapshot_bytes = len(response.read())
+        etag = response.headers["ETag"]
+    return {
+        "overview page": (overview_path, {}, overview_bytes),
+        "JSON snapshot": (snapshot_path, {}, snapshot_bytes),
+        "JSON snapshot 304": (snapshot_path, {"If-None-Match": etag}, 0),
+    }
+
+
+def measure_server(env: dict[str, str], election: Election, *, seconds: float, workers: int) -> dict[str, Load]:
+    """Each case's load on uvicorn with ``workers`` processes: one pinned to the server's core, or several free to
+    use every core."""
+    cpus = SERVER_CPUS if workers == 1 else None
+    with app_server(env, cpus=cpus, workers=workers) as server:
+        cases = page_cases(server.base, election.slug)
+        return {name: wrk(server.base + path, seconds=seconds, headers=headers)
+                for name, (path, headers, _size) in cases.items()}  # fmt: skip
+
+
 def measure(
     env: dict[str, str],
     election: Election,
@@ -97,20 +123,8 @@ def measure(
     """The cases (path, headers, bytes) and each one's load under a server of ``kind``, with the same-size baseline
     view next to it unless ``baselines`` is off; with ``fronted``, each case again through nginx with the project's
     own configuration (deploy/nginx), as deployed, into that dict."""
-    slug = election.slug
-    overview_path = f"/results/{slug}/"
-    snapshot_path = f"/api/v1/results/elections/{slug}"
     with app_server(env, kind=kind, cpus=SERVER_CPUS) as server:
-        with urllib.request.urlopen(server.base + overview_path, timeout=30) as response:  # noqa: S310 - local
-            overview_bytes = len(response.read())
-        with urllib.request.urlopen(server.base + snapshot_path, timeout=30) as response:  # noqa: S310 - local
-            snapshot_bytes = len(response.read())
-            etag = response.headers["ETag"]
-        cases = {
-            "overview page": (overview_path, {}, overview_bytes),
-            "JSON snapshot": (snapshot_path, {}, snapshot_bytes),
-            "JSON snapshot 304": (snapshot_path, {"If-None-Match": etag}, 0),
-        }
+        cases = page_cases(server.base, election.slug)
         loads: dict[str, tuple[Load, Load | None]] = {}
         for name, (path, headers, size) in cases.items():
             measured = wrk(server.base + path, seconds=seconds, headers=headers)

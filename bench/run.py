@@ -15,7 +15,7 @@ from bench.prepare import environment, flush_redis, recreate_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vtbench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
-SCENARIOS = ("fanout", "pages", "entry", "entry-batch", "commit", "storm", "servers", "embedded")
+SCENARIOS = ("fanout", "pages", "entry", "entry-batch", "commit", "storm", "servers", "embedded", "node")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="fan-out sizes with the browser-like client (default 5000)")  # fmt: skip
     parser.add_argument("--crowd", type=int, default=5000, help="viewers in commit, storm, servers (default 5000)")
     parser.add_argument("--embedded-viewers", type=int, default=1000, help="embedded fan-out size (default 1000)")
+    parser.add_argument("--node-viewers", type=int, action="append",
+                        help="fan-out sizes on a node of one process per core (default 10000, 20000)")  # fmt: skip
     parser.add_argument("--storm-server", choices=("daphne", "uvicorn", "granian"), default="uvicorn",
                         help="the server the storm restarts (default uvicorn, as the image runs it)")  # fmt: skip
     parser.add_argument("--updates", type=int, default=20, help="updates per fan-out run (default 20, at 2/s)")
@@ -36,12 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         viewers, updates, seconds, crowd, embedded_viewers = [20], 4, 1.0, 20, 20
-        browser_viewers = [20]
+        browser_viewers = node_viewers = [20]
         # The smoke's database is the benchmark's, suffixed: vtbench_smoke by default.
         database_url = args.database_url + "_smoke"
     else:
         viewers, updates, seconds = args.viewers or [1000, 5000, 10000], args.updates, args.seconds
         browser_viewers = args.browser_viewers or [5000]
+        node_viewers = args.node_viewers or [10000, 20000]
         crowd, embedded_viewers = args.crowd, args.embedded_viewers
         database_url = args.database_url
     scenarios = args.only or list(SCENARIOS)
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from bench import commit, embedded, entry, entry_batch, fanout, pages, servers, storm
+    from bench import commit, embedded, entry, entry_batch, fanout, node, pages, servers, storm
     from bench.feed import Feeder
     from bench.prepare import seed
 
@@ -114,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     if "embedded" in scenarios:
         steps.append((f"fanout-embedded-{embedded_viewers}",
                       lambda: embedded.run(env, viewers=embedded_viewers, updates=updates)))  # fmt: skip
+    if "node" in scenarios:
+        steps.append(("node-pages", lambda: node.run_pages(env, election, seconds=seconds)))
+        for n in node_viewers:
+            steps.append(
+                (f"node-fanout-{n}", functools.partial(node.run_fanout, env, feeder, viewers=n, updates=updates))
+            )
     results: list[Result] = []
     failed: list[str] = []
     for name, step in steps:

@@ -151,6 +151,49 @@ def test_a_stopping_node_hands_its_viewers_to_the_other_with_1012(published: Ele
             again.close()
 
 
+def _read_until_closed(viewer: WebSocketClient) -> None:
+    while True:
+        viewer.receive_json(timeout=20)
+
+
+def _worker_pids(node: AppNode) -> set[int]:
+    children = Path(f"/proc/{node.process.pid}/task/{node.process.pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_a_node_of_one_process_per_core_updates_every_viewer_and_drains_them_all_with_1012(
+    published: Election, station: PollingStation, contest: Contest, official: User
+) -> None:
+    """``WEB_CONCURRENCY=2``: two server processes share the node's port, each with viewers of its own; an entry
+    accepted by either reaches every viewer, and SIGTERM closes all of them with 1012."""
+    _token, secret = issue_api_token(user=official, name="node test", issued_by=official)
+    with app_node(workers=2) as node:
+        deadline = time.monotonic() + 30
+        while len(_worker_pids(node)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_worker_pids(node)) >= 2
+        viewers = [WebSocketClient(node.base, f"/ws/results/{published.slug}/") for _ in range(8)]
+        try:
+            hellos = [viewer.receive_json() for viewer in viewers]
+            status = _post(
+                f"{node.base}/api/v1/entry/tally-sheets", _sheet(station, contest, [61, 39]), secret, "node-0001"
+            )
+            assert status == 201
+            frames = [viewer.receive_json(timeout=20) for viewer in viewers]
+            assert all(frame["type"] == "update" for frame in frames)
+            assert all(f["version"] > h["version"] for f, h in zip(frames, hellos, strict=True))
+            assert all("61" in frame["parts"]["contest-mayor"] for frame in frames)
+            node.process.send_signal(signal.SIGTERM)
+            for viewer in viewers:
+                with pytest.raises(ConnectionError):
+                    _read_until_closed(viewer)
+                assert viewer.close_code == 1012
+        finally:
+            for viewer in viewers:
+                viewer.close()
+        node.process.wait(timeout=30)
+
+
 def _read_response(sock: socket.socket) -> tuple[int, dict[str, Any]]:
     data = b""
     while chunk := sock.recv(65536):

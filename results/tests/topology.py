@@ -73,11 +73,13 @@ class AppNode:
 
 
 @contextmanager
-def app_node() -> Iterator[AppNode]:
-    """One app replica as the image runs it, on the test's database and Redis."""
+def app_node(workers: int = 1) -> Iterator[AppNode]:
+    """One app replica as the image runs it, on the test's database and Redis; with ``workers``, that many server
+    processes sharing its port, as ``WEB_CONCURRENCY`` asks of the image."""
     port = free_port()
+    env = {**server_environment(), "WEB_CONCURRENCY": str(workers)}
     process = subprocess.Popen(
-        image_command(port), cwd=ROOT, env=server_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        image_command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
