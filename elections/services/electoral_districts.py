@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils.translation import gettext as _
 
-from elections.models import District, ElectoralDistrict, PollingStation
+from elections.models import Contest, District, Election, ElectoralDistrict, PollingStation
 from elections.services.audited_writes import (
     ConfigurationActor,
     ConfigurationRefused,
@@ -21,8 +21,35 @@ from elections.services.audited_writes import (
 )
 
 
+def _refuse_moving_a_counted_area(area: ElectoralDistrict, members: dict[str, list[models.Model]]) -> None:
+    """Refuse new members for an area its contests are counted over once the election has left draft: each
+    contest's stations reporting, its totals and what clerks may enter would change under the public, as the
+    election's vote types and what its sheets count are fixed then too."""
+    if area.pk is None or not members:
+        return
+    # Read under the election's lock, which the shared steps hold by now.
+    election = Election.objects.get(pk=area.election_id)
+    if election.status == Election.Status.DRAFT or not Contest.objects.filter(electoral_district=area).exists():
+        return
+    stored = ElectoralDistrict.objects.get(pk=area.pk)
+    moved = [
+        name
+        for name, objects in members.items()
+        if {obj.pk for obj in objects} != set(getattr(stored, name).values_list("pk", flat=True))
+    ]
+    if not moved:
+        return
+    message = _(
+        "The districts and polling stations of “%(area)s” can no longer change: “%(election)s” is %(status)s, and the "
+        "area a contest is counted over is fixed once the election leaves draft."
+    ) % {"area": area.name, "election": election, "status": election.get_status_display()}
+    raise ConfigurationRefused(message, code="area_frozen", details={"fields": {name: [message] for name in moved}})
+
+
 def _check_members(area: ElectoralDistrict, members: dict[str, list[models.Model]]) -> None:
-    """Refuse districts and stations of another election: an area lies within its own election."""
+    """Refuse districts and stations of another election (an area lies within its own election), and any change of
+    members once the area is counted (``_refuse_moving_a_counted_area``)."""
+    _refuse_moving_a_counted_area(area, members)
     fields: dict[str, list[str]] = {}
     for name, objects in members.items():
         strangers = sorted(str(obj) for obj in objects if getattr(obj, "election_id", None) != area.election_id)

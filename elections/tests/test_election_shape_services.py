@@ -213,3 +213,43 @@ def test_a_write_in_candidate_is_audited_as_one(election: Election, official: Us
     assert created.after is not None
     assert (created.after["is_write_in"], created.after["name_ar"]) == (True, "")
     assert (changed.before, changed.after) == ({"is_write_in": True}, {"is_write_in": False})
+
+
+def test_the_area_a_contest_is_counted_over_keeps_its_members_once_the_election_has_left_draft(
+    election: Election, official: User
+) -> None:
+    north, south = election.districts.get(code="N"), election.districts.get(code="S")
+    s_001 = election.stations.get(code="S-001")
+    counted = services.create_electoral_district(
+        electoral_district=ElectoralDistrict(election=election, code="HD", name="House"), districts=[north],
+        actor=official,
+    )  # fmt: skip
+    unused = services.create_electoral_district(
+        electoral_district=ElectoralDistrict(election=election, code="SD", name="School"), districts=[north],
+        actor=official,
+    )  # fmt: skip
+    contest = election.contests.order_by("pk").first()
+    assert contest is not None
+    contest.district, contest.electoral_district = None, counted
+    services.change_contest(contest=contest, actor=official)
+    services.open_election(election=election, actor=official)
+    start = last_event_id()
+
+    for attempt in (
+        lambda: services.change_electoral_district(electoral_district=counted, stations=[s_001], actor=official),
+        lambda: services.change_electoral_district(electoral_district=counted, districts=[south], actor=official),
+    ):
+        with pytest.raises(ConfigurationRefused) as refused:
+            attempt()
+        assert refused.value.code == "area_frozen"
+        assert "fixed once the election leaves draft" in refused.value.message
+    assert list(counted.districts.all()) == [north]
+    assert list(counted.stations.all()) == []
+    assert events_since(start) == []
+
+    # Its name may still be put right, its members given again unchanged, and an area no contest uses may move.
+    counted.name = "House District 7"
+    services.change_electoral_district(electoral_district=counted, districts=[north], stations=[], actor=official)
+    services.change_electoral_district(electoral_district=unused, districts=[south], actor=official)
+    assert ElectoralDistrict.objects.get(pk=counted.pk).name == "House District 7"
+    assert list(unused.districts.all()) == [south]
