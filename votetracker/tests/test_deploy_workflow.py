@@ -56,9 +56,11 @@ def test_the_build_job_pushes_to_ghcr_with_package_write_permission() -> None:
     assert meta["with"]["images"].endswith("/votetracker")
 
 
-def test_the_deploy_step_pulls_then_migrates_then_starts_over_checked_ssh() -> None:
+def test_the_deploy_step_runs_the_tested_upgrade_script_over_checked_ssh() -> None:
+    """The workflow deploys with deploy/upgrade.sh, the steps `make test-docker` runs under load (pull, migrate, then
+    one container at a time), not a copy of them that could drift."""
     deploy = load_workflow()["jobs"]["deploy"]
-    script = next(step["run"] for step in deploy["steps"] if "docker compose run --rm migrate" in step.get("run", ""))
+    script = next(step["run"] for step in deploy["steps"] if "deploy/upgrade.sh" in step.get("run", ""))
     assert script.lstrip().startswith("ssh ")
     assert "StrictHostKeyChecking=yes" in script
     # Commands as the remote shell runs them, comments left out.
@@ -67,14 +69,15 @@ def test_the_deploy_step_pulls_then_migrates_then_starts_over_checked_ssh() -> N
     def first(command: str) -> int:
         return next(i for i, line in enumerate(lines) if line.startswith(command))
 
-    order = ['cd "$1"', "docker compose pull", "docker compose run --rm migrate", "docker compose up -d"]
+    order = ['cd "$1"', 'deploy/upgrade.sh "$2"', "docker logout ghcr.io", 'exit "$status"']
     positions = [first(command) for command in order]
-    assert positions == sorted(positions), "the order must be: cd, pull, migrate, up"
-    # The replicas restart one after the other, so one always serves.
-    assert first("docker compose up -d --no-deps --wait app1") < first("docker compose up -d --no-deps --wait app2")
+    assert positions == sorted(positions), "the order must be: cd, upgrade, log out, exit with the upgrade's status"
+    assert not [line for line in lines if line.startswith("docker compose")], "no hand-written copy of the upgrade"
     assert deploy["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
     known_hosts = next(step for step in deploy["steps"] if "EC2_KNOWN_HOSTS" in step.get("env", {}))
     assert "~/.ssh/known_hosts" in known_hosts["run"]
+    upgrade = (Path(__file__).resolve().parents[2] / "deploy" / "upgrade.sh").read_text()
+    assert "VOTETRACKER_IMAGE=" in upgrade
 
 
 def test_every_action_is_pinned_to_an_exact_version() -> None:
