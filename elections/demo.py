@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from elections import services
+from elections.demo_boundaries import riverland_boundary_file
 from elections.demo_data import (
     CENTRE_KINDS,
     CENTRE_NAMES,
@@ -210,6 +211,13 @@ def _create_demo_election(rng: random.Random) -> Election:
         for candidate in _plan_candidates(rng, contest=contest, plan=contest_plan, nominees=nominees, parties=parties):
             services.create_candidate(candidate=candidate, actor=OPERATOR)
     _create_demo_measure(election, position=len(DEMO_CONTESTS) + 1)
+    # Outlines drawn around the stations just placed, loaded as an official's boundary file would be.
+    services.import_boundaries(
+        election=election,
+        data=riverland_boundary_file(election),
+        actor=OPERATOR,
+        file_name="riverland-districts.geojson",
+    )
     create_regional_demo_election()
     return election
 

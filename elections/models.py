@@ -524,3 +524,41 @@ class SupervisorAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.district}"
+
+
+class DistrictBoundary(models.Model):
+    """A district's outline for the results maps, simplified once when imported (``services.boundaries``): a
+    GeoJSON MultiPolygon's coordinates (longitude, latitude in WGS84) and their bounding box."""
+
+    district = models.OneToOneField(
+        District, verbose_name=_("district"), on_delete=models.CASCADE, related_name="boundary"
+    )
+    coordinates = models.JSONField(
+        _("coordinates"), help_text=_("The polygons of a GeoJSON MultiPolygon: rings of [longitude, latitude].")
+    )
+    west = models.FloatField(_("west"))
+    south = models.FloatField(_("south"))
+    east = models.FloatField(_("east"))
+    north = models.FloatField(_("north"))
+    positions = models.PositiveIntegerField(_("positions kept"))
+    source_positions = models.PositiveIntegerField(_("positions in the file"))
+    # SHA-256 of the stored coordinates: an import giving the same shape changes nothing.
+    digest = models.CharField(_("digest"), max_length=64)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("district boundary")
+        verbose_name_plural = _("district boundaries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(west__gte=-180, east__lte=180, west__lte=models.F("east")),
+                name="district_boundary_longitudes",
+            ),
+            models.CheckConstraint(
+                condition=Q(south__gte=-90, north__lte=90, south__lte=models.F("north")),
+                name="district_boundary_latitudes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.district)

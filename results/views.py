@@ -23,7 +23,7 @@ from results.contest_views import (
     tally_view,
 )
 from results.fragments import overview_context
-from results.maps import station_map
+from results.maps import district_map, shapes_of_maps, station_map
 from results.presentation import Lookup, election_header, local_name
 from results.selectors import get_public_snapshot, list_public_sheet_history
 from results.snapshot import Snapshot, SnapshotStationResult, SnapshotTally
@@ -74,9 +74,11 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     def build() -> dict[str, Any]:
         lookup = Lookup(snapshot)
         districts = [{"name": local_name(d), "url": lookup.district_url(d["id"])} for d in snapshot["districts"]]
-        return {"contests": overview_context(snapshot)["contests"], "api": api, "districts": districts}
+        contests = overview_context(snapshot)["contests"]
+        shapes = shapes_of_maps(lookup, [item["map"] for item in contests])
+        return {"contests": contests, "api": api, "districts": districts, "map_shapes": shapes}
 
-    return _page(request, "results/overview.html", snapshot, build, ("contests", "api", "districts"))
+    return _page(request, "results/overview.html", snapshot, build, ("contests", "api", "districts", "map_shapes"))
 
 
 def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
@@ -89,14 +91,16 @@ def contest(request: HttpRequest, slug: str, contest_slug: str) -> HttpResponse:
     sort = parse_table_sort(request.GET)
 
     def build() -> dict[str, Any]:
+        contest_map = station_map(lookup, item)
         return {
             "card": contest_card(lookup, item),
-            "map": station_map(lookup, item),
+            "map": contest_map,
+            "map_shapes": shapes_of_maps(lookup, [contest_map]),
             "district_rows": district_rows(lookup, item),
             "station_table": station_table(lookup, item, station_rows(lookup, item), sort, "station-table"),
         }
 
-    keys = ("card", "map", "district_rows", "station_table")
+    keys = ("card", "map", "map_shapes", "district_rows", "station_table")
     return _page(request, "results/contest.html", snapshot, build, keys, page_title=local_name(item))
 
 
@@ -110,7 +114,7 @@ def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     sort = parse_table_sort(request.GET)
 
     def build() -> dict[str, Any]:
-        contests = []
+        contests: list[dict[str, Any]] = []
         for item in snapshot["contests"]:
             tally = next((t for t in item["districts"] if t["district_id"] == found["id"]), None)
             if tally is None:
@@ -121,15 +125,16 @@ def district(request: HttpRequest, slug: str, code: str) -> HttpResponse:
                     "name": local_name(item),
                     "url": lookup.contest_url(item),
                     "tally": tally_view(lookup, item, tally),
+                    "map": district_map(lookup, item, found["id"]),
                     "station_table": station_table(lookup, item, rows, sort, f"stations-{item['slug']}"),
                 }
             )
         view = {"code": found["code"], "name": local_name(found), "url": lookup.district_url(found["id"])}
-        return {"district": view, "contests": contests}
+        shapes = shapes_of_maps(lookup, [item["map"] for item in contests])
+        return {"district": view, "contests": contests, "map_shapes": shapes}
 
-    return _page(
-        request, "results/district.html", snapshot, build, ("district", "contests"), page_title=local_name(found)
-    )
+    keys = ("district", "contests", "map_shapes")
+    return _page(request, "results/district.html", snapshot, build, keys, page_title=local_name(found))
 
 
 def station(request: HttpRequest, slug: str, code: str) -> HttpResponse:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from elections import services
+from elections.admin.boundaries import BoundaryImportMixin
 from elections.admin.contests import ContestInline
 from elections.admin.staff import ClerkAssignmentInline, SupervisorAssignmentInline
 from elections.admin.status import status_action
@@ -200,6 +201,7 @@ class ElectionAdmin(ServiceWritesMixin, FinalElectionReadOnlyMixin, admin.ModelA
 
 @admin.register(District)
 class DistrictAdmin(
+    BoundaryImportMixin,
     NamedSearchFieldsMixin,
     ServiceWritesMixin,
     ElectionImportExportMixin,
@@ -208,7 +210,7 @@ class DistrictAdmin(
 ):
     resource_classes = [DistrictResource]
     ordering = ["election", "code"]
-    list_display = ["code", "name", "name_ar", "parent", "election", "station_count"]
+    list_display = ["code", "name", "name_ar", "parent", "election", "station_count", "has_boundary"]
     list_filter = ["election"]
     search_fields = ["code", "name", "name_ar"]
     autocomplete_fields = ["parent"]
@@ -217,12 +219,21 @@ class DistrictAdmin(
     inlines = [SupervisorAssignmentInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
-        return super().get_queryset(request).annotate(num_stations=Count("stations"))
+        # The boundary's size, not its coordinates: the list only says whether there is one.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(num_stations=Count("stations"), boundary_size=Max("boundary__positions"))
+        )
 
     @admin.display(description=gettext_lazy("stations"), ordering="num_stations")
     def station_count(self, obj: District) -> str:
         url = reverse("admin:elections_pollingstation_changelist") + f"?district__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, obj.num_stations)  # type: ignore[attr-defined]
+
+    @admin.display(description=gettext_lazy("boundary"), boolean=True)
+    def has_boundary(self, obj: District) -> bool:
+        return obj.boundary_size is not None  # type: ignore[attr-defined]
 
 
 @admin.register(PollingStation)

@@ -1,6 +1,6 @@
 """Every write of the elections app: an election's status (``status``), its configuration (``configuration``,
-``electoral_districts``) and its staff (``staff``), all through the steps of ``audited_writes``. Import the services
-from here."""
+``electoral_districts``, ``boundaries``) and its staff (``staff``), all through the steps of ``audited_writes``.
+Import the services from here."""
 
 from elections.services.audited_writes import (
     OPERATOR,
@@ -8,6 +8,7 @@ from elections.services.audited_writes import (
     ConfigurationRefused,
     Operator,
 )
+from elections.services.boundaries import BoundariesRefused, import_boundaries
 from elections.services.configuration import (
     change_candidate,
     change_contest,
@@ -66,6 +67,7 @@ from elections.services.status import (
 
 __all__ = [
     "OPERATOR",
+    "BoundariesRefused",
     "ConfigurationActor",
     "ConfigurationRefused",
     "Operator",
@@ -109,6 +111,7 @@ __all__ = [
     "delete_station",
     "delete_supervisor_assignment",
     "delete_vote_type",
+    "import_boundaries",
     "list_opening_problems",
     "one_results_note_per_election",
     "open_election",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from io import StringIO
@@ -18,6 +19,7 @@ from elections.models import (
     ClerkAssignment,
     Contest,
     District,
+    DistrictBoundary,
     Election,
     ElectoralDistrict,
     Party,
@@ -34,7 +36,18 @@ pytestmark = pytest.mark.django_db
 
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
 LATIN_LETTERS = re.compile(r"[A-Za-z]")
-MODELS = (Election, District, PollingStation, Party, Contest, Candidate, User, ClerkAssignment, SupervisorAssignment)
+MODELS = (
+    Election,
+    District,
+    DistrictBoundary,
+    PollingStation,
+    Party,
+    Contest,
+    Candidate,
+    User,
+    ClerkAssignment,
+    SupervisorAssignment,
+)
 
 
 def run_seed_demo(*args: str) -> str:
@@ -151,6 +164,33 @@ def test_every_demo_station_has_voters_and_coordinates_inside_its_district(demo:
     assert demo.stations.values("latitude", "longitude").distinct().count() >= 30
 
 
+def _inside(longitude: float, latitude: float, ring: list[list[float]]) -> bool:
+    crossings = 0
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        if (y0 > latitude) != (y1 > latitude) and longitude < x0 + (latitude - y0) * (x1 - x0) / (y1 - y0):
+            crossings += 1
+    return crossings % 2 == 1
+
+
+def test_every_demo_district_has_an_outline_around_its_own_stations_loaded_by_the_import_service(
+    demo: Election,
+) -> None:
+    boundaries = {b.district.code: b for b in DistrictBoundary.objects.filter(district__election=demo)}
+    assert set(boundaries) == {d.code for d in DEMO_DISTRICTS}
+    for station in demo.stations.select_related("district"):
+        lon, lat = float(station.longitude or 0), float(station.latitude or 0)
+        inside = [code for code, b in boundaries.items() if _inside(lon, lat, b.coordinates[0][0])]
+        assert inside == [station.district.code], station.code
+    for boundary in boundaries.values():
+        assert 35.8 < boundary.west < boundary.east < 36.0
+        assert 31.85 < boundary.south < boundary.north < 32.05
+        assert boundary.positions > 100  # waves, not a ruler's lines
+    event = AuditEvent.objects.get(action="election.boundaries_import", election_id=demo.pk)
+    assert event.actor is None
+    assert event.after is not None
+    assert event.after["new"] == 5
+
+
 def test_demo_party_colours_are_distinct_and_visible_on_white(demo: Election) -> None:
     colours = [party.colour.upper() for party in demo.parties.all()]
     assert len(set(colours)) == len(colours)
@@ -213,6 +253,7 @@ def test_seeding_writes_every_object_through_its_service_and_notes_the_results_o
         "electoraldistrict.create": ElectoralDistrict.objects.count(),
         "votetype.create": VoteType.objects.count(),
         "candidate.create": Candidate.objects.count(),
+        "districtboundary.create": DistrictBoundary.objects.count(),
         "user.create": 3,
         "supervisorassignment.create": 1,
         "clerkassignment.create": ClerkAssignment.objects.count(),

@@ -82,5 +82,5 @@ def test_a_map_tooltip_and_the_leading_names_are_isolated(
     html = client.get(f"/results/{published.slug}/").content.decode()
     tooltips = re.findall(r"<title>([^<]*)</title>", html)[1:]
     assert tooltips
-    assert all(tip.count(FSI) == tip.count(PDI) == 2 for tip in tooltips)
+    assert all(tip.count(FSI) == tip.count(PDI) >= 1 for tip in tooltips)
     assert re.search(r"Leading: <bdi>\u202eCandidate \d+</bdi>", html)
