@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from ballots.models import TallySheet
 from ballots.selectors import SheetVersion
-from results.presentation import Lookup, local_name, percent, scope_name, shown_name
+from results.presentation import Lookup, is_inside, local_name, percent, scope_name, shown_name
 from results.snapshot import (
     SnapshotCandidate,
     SnapshotCandidateTally,
@@ -22,6 +22,7 @@ from results.snapshot import (
     SnapshotStationResult,
     SnapshotTally,
 )
+from results.standing_views import candidate_standing, margin_view, measure_call, registered_view, update_note
 
 
 def _candidate_row(
@@ -40,6 +41,8 @@ def _candidate_row(
         "leading": row["leading"],
         # A snapshot cached before ties were recorded has no such key.
         "tied": row.get("tied", False),
+        # Leading, tied, or (on a contest's card, once decided: results.standings) elected.
+        "call": "leading" if row["leading"] else "tied" if row.get("tied", False) else "",
         "by_type": row["by_type"],
     }
 
@@ -68,7 +71,7 @@ def tally_view(
         ranked = sorted(ranked, key=lambda r: (-r["votes"], by_id[r["id"]]["ballot_order"]))
     rows = [_candidate_row(lookup, by_id[row["id"]], row, top) for row in ranked]
     if measure:
-        rows = [{**row, "leading": False, "tied": False} for row in rows]
+        rows = [{**row, "leading": False, "tied": False, "call": ""} for row in rows]
     types = lookup.vote_types
     split = bool(types) and all(len(row["by_type"]) == len(types) for row in rows)
     return {
@@ -96,6 +99,11 @@ def tally_view(
         # Tied for the one seat, or for the last of several: the card's wording says which.
         "tie_for_last_seat": contest["seats"] > 1,
         "single_station": single_station,
+        "margin": margin_view(contest, tally),
+        # A station's own page gives its registered voters; a tally says how much of its electorate is counted.
+        "registered": None if single_station else registered_view(lookup, contest, tally),
+        # Where a contest's card gives the margin beside the leader, its facts leave it out.
+        "margin_in_facts": True,
     }
 
 
@@ -107,24 +115,19 @@ def threshold_text(threshold: float | None) -> str:
     return _("Passes with at least %(share)s%% of the votes.") % {"share": share}
 
 
-def measure_outcome(lookup: Lookup, contest: SnapshotContest) -> dict[str, str] | None:
-    """Whether a measure passes on the votes so far ("Passing", "Failing"), or passed once the election is certified
-    ("Passed", "Failed"), and the rule it passes by; None for a contest between candidates."""
-    if contest["kind"] != "measure":
+def measure_outcome(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any] | None:
+    """Whether a measure passes on the votes so far ("Passing", "Failing"), or has passed or failed once that is
+    decided ("Passed", "Failed": the results are official, or no vote still to be counted can change it; see
+    ``results.standings``), and the rule it passes by; None for a contest between candidates."""
+    call = measure_call(lookup, contest)
+    if call is None:
         return None
-    certified = lookup.snapshot["election"]["status"] == "certified"
-    passes = contest["passes"]
-    if passes is None:
-        state, label = "undecided", _("No votes yet")
-    elif passes:
-        state, label = "passes", _("Passed") if certified else _("Passing")
-    else:
-        state, label = "fails", _("Failed") if certified else _("Failing")
-    return {"state": state, "label": label, "rule": threshold_text(contest["threshold"])}
+    return {**call, "rule": threshold_text(contest["threshold"])}
 
 
 def contest_card(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
-    """A contest's summary: its tally over its whole scope and the quarantined stations listed apart."""
+    """A contest's summary: its tally over its whole scope with the standing (who leads or is elected, the margin,
+    the seats per party), the quarantined stations listed apart, and the sentence read out when it changes."""
     quarantined = [
         {
             "code": lookup.stations[row["station_id"]]["code"],
@@ -135,29 +138,24 @@ def contest_card(lookup: Lookup, contest: SnapshotContest) -> dict[str, Any]:
         for row in contest["stations"]
         if row["quarantined"]
     ]
-    return {
+    tally = tally_view(lookup, contest, contest["totals"])
+    outcome = measure_outcome(lookup, contest)
+    standing = None if outcome else candidate_standing(lookup, contest, tally["rows"])
+    tally["margin_in_facts"] = False
+    card = {
         "part": f"contest-{contest['slug']}",
         "slug": contest["slug"],
         "name": local_name(contest),
         "seats": contest["seats"],
         "scope": scope_name(lookup, contest),
         "url": lookup.contest_url(contest),
-        "tally": tally_view(lookup, contest, contest["totals"]),
-        "outcome": measure_outcome(lookup, contest),
+        "tally": tally,
+        "outcome": outcome,
+        "standing": standing,
         "quarantined": quarantined,
     }
-
-
-def is_inside(lookup: Lookup, district_id: int, ancestor_id: int) -> bool:
-    """Whether ``district_id`` is ``ancestor_id`` or lies inside it."""
-    seen: set[int] = set()
-    current: int | None = district_id
-    while current is not None and current not in seen:
-        if current == ancestor_id:
-            return True
-        seen.add(current)
-        current = lookup.districts[current]["parent_id"] if current in lookup.districts else None
-    return False
+    card["update_note"] = update_note(card)
+    return card
 
 
 def district_rows(lookup: Lookup, contest: SnapshotContest) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from decimal import Decimal
 from typing import Any
 
@@ -16,19 +16,19 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from elections.names import local_name_of, names_write_in
+from results.colours import contest_colours, entrants_of
 from results.snapshot import (
     Snapshot,
     SnapshotCandidate,
     SnapshotContest,
     SnapshotParty,
 )
+from results.standings import counted_station_ids
 
 NO_LEADER_COLOUR = "#9aa3ad"
 # A measure's "Yes" and "No": blue and orange, told apart by people who do not see red and green.
 MEASURE_COLOURS = ("#2166ac", "#b35806")
 WRITE_IN_COLOUR = "#5c6675"
-# Independents have no party colour; these stay apart from the grey of "no leader" and from each other.
-INDEPENDENT_COLOURS = ("#6a3d9a", "#8c564b", "#17becf", "#bcbd22", "#e377c2", "#393b79")
 
 
 def local_name(item: Mapping[str, Any]) -> str:
@@ -61,6 +61,14 @@ def percent(ratio: float | None) -> str:
     return _("%(value)s%%") % {"value": number_format(round(ratio * 100, 1), decimal_pos=1, force_grouping=True)}
 
 
+def points(ratio: float | None) -> str:
+    """A difference of shares in percentage points, one decimal, as the reader's language writes numbers ("3.4",
+    "3٫4"); a dash when there is nothing to divide by."""
+    if ratio is None:
+        return "—"
+    return number_format(round(ratio * 100, 1), decimal_pos=1, force_grouping=True)
+
+
 def _local_time(snapshot: Snapshot) -> dt.datetime:
     moment = dt.datetime.fromisoformat(snapshot["updated_at"])
     return moment.astimezone(zoneinfo.ZoneInfo(snapshot["election"]["time_zone"]))
@@ -85,6 +93,11 @@ class Lookup:
             for c in contest["candidates"]
         }
         self._station_urls: dict[int, str] = {}
+        self._contest_of = {c["id"]: contest for contest in snapshot["contests"] for c in contest["candidates"]}
+        self._party_colours = {p["id"]: p["colour"] for p in snapshot["parties"]}
+        self._colours: dict[int, Mapping[int, str]] = {}
+        self._district_stations: dict[int, dict[int, list[int]]] = {}
+        self._counted: dict[int, frozenset[int]] = {}
 
     def station_url(self, station_id: int) -> str:
         # Each contest's map links every station; reversing is a large part of rendering a broadcast.
@@ -100,25 +113,63 @@ class Lookup:
     def contest_url(self, contest: SnapshotContest) -> str:
         return reverse("results:contest", args=[self.slug, contest["slug"]])
 
+    def district_station_ids(self, contest: SnapshotContest) -> Mapping[int, list[int]]:
+        """The contest's stations in each district, those of the districts inside it included (computed once per
+        contest: a contest page lists every district)."""
+        found = self._district_stations.get(contest["id"])
+        if found is None:
+            found = self._district_stations[contest["id"]] = {}
+            for pk in contest["station_ids"]:
+                seen: set[int] = set()
+                current: int | None = self.stations[pk]["district_id"]
+                while current is not None and current not in seen:
+                    seen.add(current)
+                    found.setdefault(current, []).append(pk)
+                    current = self.districts[current]["parent_id"] if current in self.districts else None
+        return found
+
+    def counted_station_ids(self, contest: SnapshotContest) -> Set[int]:
+        """The stations reporting for the contest (``standings.counted_station_ids``), computed once per contest."""
+        found = self._counted.get(contest["id"])
+        if found is None:
+            found = self._counted[contest["id"]] = frozenset(counted_station_ids(contest))
+        return found
+
     def party_of(self, candidate: SnapshotCandidate) -> SnapshotParty | None:
         party_id = candidate["party_id"]
         return self.parties.get(party_id) if party_id is not None else None
 
     def candidate_colour(self, candidate: SnapshotCandidate) -> str:
-        party = self.party_of(candidate)
-        if party:
-            return party["colour"]
+        """The candidate's own colour in their contest (``results.colours``): their party's colour or a shade of it,
+        a colour apart for an independent or a write-in; a measure's choices are blue and orange. The same on bars,
+        tables and maps, and for the whole count (it never depends on votes)."""
         if candidate["id"] in self.measure_choices:
             return MEASURE_COLOURS[(candidate["ballot_order"] - 1) % len(MEASURE_COLOURS)]
-        if candidate["is_write_in"]:
-            return WRITE_IN_COLOUR
-        return INDEPENDENT_COLOURS[(candidate["ballot_order"] - 1) % len(INDEPENDENT_COLOURS)]
+        contest = self._contest_of.get(candidate["id"])
+        key = contest["id"] if contest else -candidate["id"]
+        colours = self._colours.get(key)
+        if colours is None:
+            entrants = entrants_of(contest["candidates"] if contest else [candidate], self._party_colours)
+            colours = self._colours[key] = contest_colours(entrants, write_in_colour=WRITE_IN_COLOUR)
+        return colours[candidate["id"]]
 
     def party_label(self, candidate: SnapshotCandidate) -> str:
         party = self.party_of(candidate)
         if party:
             return local_name(party)
         return "" if candidate["is_write_in"] or candidate["id"] in self.measure_choices else _("Independent")
+
+
+def is_inside(lookup: Lookup, district_id: int, ancestor_id: int) -> bool:
+    """Whether ``district_id`` is ``ancestor_id`` or lies inside it."""
+    seen: set[int] = set()
+    current: int | None = district_id
+    while current is not None and current not in seen:
+        if current == ancestor_id:
+            return True
+        seen.add(current)
+        current = lookup.districts[current]["parent_id"] if current in lookup.districts else None
+    return False
 
 
 def shown_name(candidate: SnapshotCandidate) -> tuple[str, bool]:

@@ -4,7 +4,11 @@
    reconnected, or the server skipped frames while its connection was slow) gets one catch-up frame with every part
    whole. A page that missed a frame fetches the version it lacks from that version's immutable address
    (/results/<election>/v/<version>/<language>.json, which any cache or CDN may keep), and refetches the page itself
-   only when it cannot apply that (the version is no longer kept, or the page shows a part frames do not carry). */
+   only when it cannot apply that (the version is no longer kept, or the page shows a part frames do not carry).
+   Figures that a new part changes (each carries data-figure and data-value) get a short highlight (class
+   is-changed; the stylesheet animates it, or marks it without motion when the reader asks for reduced motion), and
+   the card's own sentence (data-update-note, rendered by the server in the page's language) is read out through
+   the page's one polite live region, at most once every ANNOUNCE_GAP milliseconds. */
 (function () {
   "use strict";
 
@@ -40,6 +44,28 @@
   // How long a page behind the hello waits for its catch-up frame before reloading its parts instead.
   var CATCH_UP_WAIT = 5000;
   var catchUpWait = null;
+  // Screen readers hear what changed at most this often, however fast updates come, and about this many cards.
+  var ANNOUNCE_GAP = 15000;
+  // How long a changed figure stays highlighted: the stylesheet's animation (results.css, .is-changed).
+  var HIGHLIGHT_MS = 1800;
+  var MAX_NOTES = 2;
+  var pendingNotes = [];
+  var lastAnnounced = 0;
+  var announceTimer = null;
+  var stateText = null;
+  var newsText = null;
+  if (statusBox) {
+    // One live region for both: whether the page is live (visible) and what the last updates changed (for screen
+    // readers only). Not atomic, so each is read alone when it changes.
+    statusBox.setAttribute("aria-atomic", "false");
+    stateText = document.createElement("span");
+    newsText = document.createElement("span");
+    newsText.className = "visually-hidden";
+    newsText.setAttribute("data-live-news", "");
+    statusBox.textContent = "";
+    statusBox.appendChild(stateText);
+    statusBox.appendChild(newsText);
+  }
 
   // Milliseconds to wait before the n-th attempt in a row: exponential backoff with full jitter, so a restarted
   // server is not hit by every viewer at once.
@@ -53,7 +79,113 @@
     }
     statusBox.hidden = false;
     statusBox.setAttribute("data-state", state);
-    statusBox.textContent = text[state];
+    stateText.textContent = text[state];
+  }
+
+  // What a figure's highlight lights up: its row, its list item or its fact, else the figure itself.
+  function highlighted(el, part) {
+    var target = el.closest("tr, li, .facts__item");
+    return target && part.contains(target) ? target : el;
+  }
+
+  // A figure's name within its part: a part holding several contests (a district's) names them within each section.
+  function figureKey(el, part) {
+    var section = el.closest("section");
+    var sections = part.querySelectorAll("section");
+    var place = section && part.contains(section) ? Array.prototype.indexOf.call(sections, section) : "";
+    return place + ":" + el.getAttribute("data-figure");
+  }
+
+  function figuresOf(part) {
+    var found = {};
+    part.querySelectorAll("[data-figure]").forEach(function (el) {
+      found[figureKey(el, part)] = {
+        value: el.getAttribute("data-value"),
+        changedAt: parseFloat(highlighted(el, part).getAttribute("data-changed-at") || "0"),
+      };
+    });
+    return found;
+  }
+
+  // A candidate's bar stands in the bars list just before the table (a scroll hint may sit between them) at the place
+  // of their row (both list the rows of one tally in one order), so it lights up with the row without a figure of
+  // its own.
+  function barOf(target) {
+    if (target.tagName !== "TR" || !target.closest("tbody")) {
+      return null;
+    }
+    var box = target.closest(".table-scroll");
+    var list = box && box.previousElementSibling;
+    while (list && list.classList.contains("table-scroll__hint")) {
+      list = list.previousElementSibling;
+    }
+    var rows = target.parentElement.children;
+    if (!list || !list.classList.contains("bars") || list.children.length !== rows.length) {
+      return null;
+    }
+    return list.children[Array.prototype.indexOf.call(rows, target)];
+  }
+
+  function light(target, changedAt, now) {
+    [target, barOf(target)].forEach(function (el) {
+      if (!el) {
+        return;
+      }
+      el.classList.add("is-changed");
+      el.setAttribute("data-changed-at", String(changedAt));
+      if (changedAt !== now) {
+        el.style.setProperty("--changed-delay", changedAt - now + "ms");
+      }
+    });
+  }
+
+  // Highlight in `fresh` each figure whose value differs from `before` (or that is new). A figure highlighted by an
+  // earlier update that has not faded yet keeps fading where it was, rather than vanishing with the part it was in.
+  // Returns how many changed.
+  function markChanges(before, fresh) {
+    var changed = 0;
+    var now = Date.now();
+    fresh.querySelectorAll("[data-figure]").forEach(function (el) {
+      var old = before[figureKey(el, fresh)];
+      var target = highlighted(el, fresh);
+      if (!old || old.value !== el.getAttribute("data-value")) {
+        light(target, now, now);
+        changed += 1;
+      } else if (old.changedAt && now - old.changedAt < HIGHLIGHT_MS) {
+        light(target, old.changedAt, now);
+      }
+    });
+    return changed;
+  }
+
+  // Say what the last updates changed, through the live region: now, or once ANNOUNCE_GAP has passed since the last
+  // time (the newest sentence of each card waits until then).
+  function announce() {
+    window.clearTimeout(announceTimer);
+    announceTimer = null;
+    if (!newsText || !pendingNotes.length) {
+      return;
+    }
+    var wait = lastAnnounced + ANNOUNCE_GAP - Date.now();
+    if (wait > 0) {
+      announceTimer = window.setTimeout(announce, wait);
+      return;
+    }
+    newsText.textContent = pendingNotes
+      .slice(0, MAX_NOTES)
+      .map(function (item) {
+        return item.note;
+      })
+      .join(" ");
+    pendingNotes = [];
+    lastAnnounced = Date.now();
+  }
+
+  function noteChange(id, note) {
+    pendingNotes = pendingNotes.filter(function (item) {
+      return item.id !== id;
+    });
+    pendingNotes.push({ id: id, note: note });
   }
 
   function replacePart(id, html) {
@@ -65,7 +197,11 @@
     holder.innerHTML = html;
     var fresh = holder.firstElementChild;
     if (fresh) {
+      var changed = markChanges(figuresOf(current), fresh);
       current.replaceWith(fresh);
+      if (changed && fresh.hasAttribute("data-update-note")) {
+        noteChange(id, fresh.getAttribute("data-update-note"));
+      }
     }
   }
 
@@ -121,6 +257,7 @@
         fresh.querySelectorAll("[data-live-part]").forEach(function (el) {
           replacePart(el.getAttribute("data-live-part"), el.outerHTML);
         });
+        announce();
         version = freshVersion;
         root.setAttribute("data-version", String(version));
       })
@@ -159,6 +296,7 @@
     onPage.forEach(function (id) {
       replacePart(id, parts[id]);
     });
+    announce();
     version = frame.version;
     root.setAttribute("data-version", String(version));
     return true;
@@ -229,6 +367,7 @@
         updateDots(id, dots[id]);
       }
     });
+    announce();
     version = frame.version;
     root.setAttribute("data-version", String(version));
   }
