@@ -119,6 +119,9 @@ class Viewer(asyncio.Protocol):
         for future in (self.opened, self.greeted):
             if not future.done():
                 future.set_exception(ConnectionError("closed before the hello"))
+                # Whoever awaits it still gets the error; one nobody awaits (the hello after a failed open) is not
+                # reported as never retrieved: the failed connection is counted where the open is awaited.
+                future.exception()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
