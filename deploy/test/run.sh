@@ -130,6 +130,9 @@ done
 cold=$(python3 -c "import time; print(f'{time.time() - $up_started:.1f}')")
 size=$(docker image inspect --format '{{.Size}}' votetracker-test/app:v1)
 log "stack healthy $cold s after docker-compose up; app image $((size / 1000000)) MB"
+# The image's budget (README, "Containers"): a change that grows it past 250 MB fails here, not in a later release.
+max_image_bytes=${MAX_IMAGE_BYTES:-250000000}
+((size <= max_image_bytes)) || { echo "the app image is $size bytes, over its budget of $max_image_bytes" >&2; exit 1; }
 cat >"$work/figures.json" <<JSON
 {"cold_start_seconds": $cold, "image_bytes": $size}
 JSON
