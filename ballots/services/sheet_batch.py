@@ -39,9 +39,12 @@ from ballots.services.sheets import (
     OpenSheets,
     choose_sheet_status,
     cross_check_station,
+    keep_numbers,
+    new_sheet,
     sheet_body,
     sheet_request,
     snapshot_sheet,
+    vote_rows,
 )
 from elections.models import Contest, Election
 from trust.audit import appended_at_end
@@ -317,21 +320,7 @@ def _plan(context: BatchContext, item: _Item, sheets: OpenSheets) -> _Planned:
     status, superseded, to_review = choose_sheet_status(
         operation, sheets=sheets, numbers=numbers, supervising=supervises_in_batch(context, station)
     )
-    sheet = TallySheet(
-        station=station,
-        contest=contest,
-        version=sheets.latest_version + 1,
-        ballots_cast=numbers.ballots_cast,
-        blank=numbers.blank,
-        invalid=numbers.invalid,
-        undervotes=numbers.undervotes,
-        overvotes=numbers.overvotes,
-        status=status,
-        entered_by=context.user,
-        entered_at=timezone.now(),
-        reason=reason,
-        idempotency_key=entry.idempotency_key,
-    )
+    sheet = new_sheet(operation, contest=contest, sheets=sheets, numbers=numbers, status=status, reason=reason)
     before = {"versions": {s.version: s.status for s in superseded + to_review}}
     return _Planned(item, operation, contest, sheet, numbers, superseded, to_review, before)
 
@@ -356,17 +345,9 @@ def _enter_round(context: BatchContext, items: list[_Item], outcomes: dict[int, 
             for sheet in changed:
                 sheet.status = status
     sheets = TallySheet.objects.bulk_create([p.sheet for p in planned])
-    TallySheetVote.objects.bulk_create(
-        TallySheetVote(sheet=sheet, candidate_id=cid, votes=n)
-        for sheet, p in zip(sheets, planned, strict=True)
-        for cid, n in sorted(p.numbers.votes.items())
-    )
-    TallySheetVoteByType.objects.bulk_create(
-        TallySheetVoteByType(sheet=sheet, candidate_id=cid, vote_type_id=type_id, votes=n)
-        for sheet, p in zip(sheets, planned, strict=True)
-        for cid, per_type in sorted(p.numbers.by_type.items())
-        for type_id, n in sorted(per_type.items())
-    )
+    votes, by_type = vote_rows(zip(sheets, (p.numbers for p in planned), strict=True))
+    TallySheetVote.objects.bulk_create(votes)
+    TallySheetVoteByType.objects.bulk_create(by_type)
     codes = {election_id: {pk: code for code, pk in types.items()} for election_id, types in context.vote_types.items()}
     for p in planned:
         _audit_planned(p, codes[p.operation.station.election_id], outcomes)
@@ -374,8 +355,7 @@ def _enter_round(context: BatchContext, items: list[_Item], outcomes: dict[int, 
 
 def _audit_planned(p: _Planned, codes: dict[int, str], outcomes: dict[int, SheetOutcome]) -> None:
     sheet = p.sheet
-    sheet._votes = dict(p.numbers.votes)  # type: ignore[attr-defined]
-    sheet._votes_by_type = {cid: dict(per_type) for cid, per_type in p.numbers.by_type.items()}  # type: ignore[attr-defined]
+    keep_numbers(sheet, p.numbers)
     replaced = {s.version: s.status for s in p.superseded + p.to_review}
     snapshot = snapshot_sheet(sheet, vote_type_codes=codes)
     p.operation.record_change(

@@ -3,7 +3,7 @@ the helpers the review services share (a sheet's versions, its audit snapshot, i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -115,11 +115,12 @@ def list_open_sheets(station: PollingStation, contest: Contest) -> OpenSheets:
     return found
 
 
-def create_sheet(
+def new_sheet(
     entry: EntryOperation, *, contest: Contest, sheets: OpenSheets, numbers: SheetNumbers, status: str, reason: str
 ) -> TallySheet:
-    """Insert the next version after ``sheets.latest_version`` (read under the station's lock) with its votes."""
-    sheet = TallySheet.objects.create(
+    """The next version after ``sheets.latest_version`` (read under the station's lock), not saved yet; one sheet
+    saves it with ``create_sheet``, a batch with the others of its round."""
+    return TallySheet(
         station=entry.station,
         contest=contest,
         version=sheets.latest_version + 1,
@@ -134,18 +135,40 @@ def create_sheet(
         reason=reason,
         idempotency_key=entry.idempotency_key,
     )
-    TallySheetVote.objects.bulk_create(
-        [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(numbers.votes.items())]
-    )
-    TallySheetVoteByType.objects.bulk_create(
-        [
+
+
+def vote_rows(
+    saved: Iterable[tuple[TallySheet, SheetNumbers]],
+) -> tuple[list[TallySheetVote], list[TallySheetVoteByType]]:
+    """The vote rows of sheets just saved: one per candidate, and one per candidate and vote type."""
+    votes: list[TallySheetVote] = []
+    by_type: list[TallySheetVoteByType] = []
+    for sheet, numbers in saved:
+        votes += [TallySheetVote(sheet=sheet, candidate_id=cid, votes=n) for cid, n in sorted(numbers.votes.items())]
+        by_type += [
             TallySheetVoteByType(sheet=sheet, candidate_id=cid, vote_type_id=type_id, votes=n)
             for cid, per_type in sorted(numbers.by_type.items())
             for type_id, n in sorted(per_type.items())
         ]
-    )
+    return votes, by_type
+
+
+def keep_numbers(sheet: TallySheet, numbers: SheetNumbers) -> None:
+    """Hold the sheet's votes on it, so that its audit snapshot reads them without a query."""
     sheet._votes = dict(numbers.votes)  # type: ignore[attr-defined]
     sheet._votes_by_type = {cid: dict(per_type) for cid, per_type in numbers.by_type.items()}  # type: ignore[attr-defined]
+
+
+def create_sheet(
+    entry: EntryOperation, *, contest: Contest, sheets: OpenSheets, numbers: SheetNumbers, status: str, reason: str
+) -> TallySheet:
+    """Insert the next version after ``sheets.latest_version`` (read under the station's lock) with its votes."""
+    sheet = new_sheet(entry, contest=contest, sheets=sheets, numbers=numbers, status=status, reason=reason)
+    sheet.save(force_insert=True)
+    votes, by_type = vote_rows([(sheet, numbers)])
+    TallySheetVote.objects.bulk_create(votes)
+    TallySheetVoteByType.objects.bulk_create(by_type)
+    keep_numbers(sheet, numbers)
     return sheet
 
 
