@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -119,18 +119,25 @@ def _in_gamut(rgb: Iterable[float]) -> bool:
     return all(-1e-6 <= c <= 1 + 1e-6 for c in rgb)
 
 
+def _highest_passing(high: float, passes: Callable[[float], bool]) -> float:
+    """The highest value in [0, ``high``] that ``passes`` (which holds below some bound and fails above it), to 24
+    halvings; 0 when nothing above it passes."""
+    low = 0.0
+    for _ in range(24):
+        middle = (low + high) / 2
+        if passes(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def to_hex(colour: Oklch) -> str:
     """``colour`` as ``#rrggbb``; outside what a screen shows, its chroma is reduced until it fits (hue and lightness
     kept)."""
     if not _in_gamut(_linear_rgb(colour)):
-        low, high = 0.0, colour.chroma
-        for _ in range(24):
-            middle = (low + high) / 2
-            if _in_gamut(_linear_rgb(colour._replace(chroma=middle))):
-                low = middle
-            else:
-                high = middle
-        colour = colour._replace(chroma=low)
+        chroma = _highest_passing(colour.chroma, lambda c: _in_gamut(_linear_rgb(colour._replace(chroma=c))))
+        colour = colour._replace(chroma=chroma)
     channels = (min(max(_gamma(min(max(c, 0.0), 1.0)), 0.0), 1.0) for c in _linear_rgb(colour))
     return "#" + "".join(f"{round(c * 255):02x}" for c in channels)
 
@@ -146,14 +153,8 @@ def darkened_to_contrast(hex_colour: str) -> str:
     if readable(hex_colour):
         return hex_colour.lower()
     colour = oklch(hex_colour)
-    low, high = 0.0, colour.lightness
-    for _ in range(24):
-        middle = (low + high) / 2
-        if readable(to_hex(colour._replace(lightness=middle))):
-            low = middle
-        else:
-            high = middle
-    return to_hex(colour._replace(lightness=low))
+    lightness = _highest_passing(colour.lightness, lambda x: readable(to_hex(colour._replace(lightness=x))))
+    return to_hex(colour._replace(lightness=lightness))
 
 
 def distance(first: str, second: str) -> float:
