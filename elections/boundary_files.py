@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,35 +155,28 @@ def _read_feature(feature: Any, number: int, code_property: str, found: Boundary
         ) from None
 
 
-def _first_numbers(codes: list[tuple[str, int]]) -> dict[int, int]:
-    """For each feature number whose code an earlier feature already has, that earlier feature's number."""
+def _note_repeats(found: BoundaryFile, features: Sequence[AreaFeature | PointFeature], message: str) -> set[int]:
+    """Note each feature whose code an earlier feature already has, naming that earlier feature in ``message``;
+    return their numbers."""
     first: dict[str, int] = {}
-    repeats: dict[int, int] = {}
-    for code, number in codes:
-        earlier = first.setdefault(code, number)
-        if earlier != number:
-            repeats[number] = earlier
+    repeats: set[int] = set()
+    for feature in features:
+        earlier = first.setdefault(feature.code, feature.number)
+        if earlier != feature.number:
+            named = _named(feature.number, feature.code)
+            found.note(feature.number, message % {"feature": named, "earlier": earlier})
+            repeats.add(feature.number)
     return repeats
 
 
 def _refuse_repeated_codes(found: BoundaryFile) -> None:
     """A second outline for one district code, or a second position for one station code, is a problem."""
-    area_repeats = _first_numbers([(area.code, area.number) for area in found.areas])
-    for area in found.areas:
-        if area.number in area_repeats:
-            message = _("%(feature)s: feature %(earlier)d already gives this district's boundary.")
-            found.note(
-                area.number,
-                message % {"feature": _named(area.number, area.code), "earlier": area_repeats[area.number]},
-            )
-    point_repeats = _first_numbers([(point.code, point.number) for point in found.points])
-    for point in found.points:
-        if point.number in point_repeats:
-            message = _("%(feature)s: feature %(earlier)d already gives this polling station's position.")
-            found.note(
-                point.number,
-                message % {"feature": _named(point.number, point.code), "earlier": point_repeats[point.number]},
-            )
+    area_repeats = _note_repeats(
+        found, found.areas, _("%(feature)s: feature %(earlier)d already gives this district's boundary.")
+    )
+    point_repeats = _note_repeats(
+        found, found.points, _("%(feature)s: feature %(earlier)d already gives this polling station's position.")
+    )
     found.areas = [area for area in found.areas if area.number not in area_repeats]
     found.points = [point for point in found.points if point.number not in point_repeats]
 
