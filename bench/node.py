@@ -12,7 +12,7 @@ from bench.common import CLIENT_CPUS, PRODUCTION_SERVER, Result
 from bench.fanout import measure_votetracker
 from bench.feed import Feeder
 from bench.live import Window
-from bench.pages import CONNECTIONS, Load, measure_server
+from bench.pages import CONNECTIONS, Load, add_p99, measure_server
 from bench.prepare import Election
 
 RATE = 2.0
@@ -72,8 +72,7 @@ def run_pages(env: dict[str, str], election: Election, *, seconds: float) -> Res
     for name, load in node.items():
         base: Load = one[name]
         result.add(f"{name} requests/s", load.requests_per_s, "/s", baseline=base.requests_per_s)
-        result.add(f"{name} p99", load.p99_ms, "ms", baseline=base.p99_ms, target="<= 100 ms",
-                   met=load.p99_ms is not None and load.p99_ms <= 100)  # fmt: skip
+        add_p99(result, name, load, base)
         if load.errors:
             result.notes.append(f"{name}: {load.errors} errors")
     result.details = {
