@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Header, Path, Query, Router, Status
+from ninja.errors import ValidationError
 
 from ballots import services
 from ballots.models import Ballot
@@ -138,6 +139,9 @@ def _station_out(overview: StationOverview) -> dict[str, Any]:
 def list_stations(request: HttpRequest, filters: Query[StationFilter]) -> list[dict[str, Any]]:
     """The stations you may enter results for, with per contest the ballots entered, the tally sheet's status and
     whether the count is complete, and the latest turnout."""
+    if len(request.GET.getlist("election_id")) > 1:
+        # The query reads one value (the last); a repeated filter is refused, not half read.
+        raise ValidationError([{"loc": ("query", "election_id"), "msg": "Give one election_id, not several."}])
     return [_station_out(o) for o in list_station_overviews(_actor(request), election_id=filters.election_id)]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from ballots.services import MAX_BATCH, MAX_SHEET_BATCH
 from trust.errors import ErrorBody
@@ -14,6 +15,17 @@ from trust.errors import ErrorBody
 MAX_ID = 2**63 - 1
 MAX_COUNT = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _digits_only(value: object) -> object:
+    """A query string's number must be written as one: pydantic would otherwise read "1.0" as 1."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number written with the digits 0-9")
+    return value
+
+
+# An id read from the query string, where every value arrives as text.
+QueryId = Annotated[int, BeforeValidator(_digits_only), Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
@@ -195,4 +207,4 @@ class VoidOut(Schema):
 
 
 class StationFilter(Schema):
-    election_id: Id | None = None
+    election_id: QueryId | None = None

@@ -102,6 +102,17 @@ def test_an_official_lists_every_station(client: Client, official: User, open_vo
     assert len(client.get(f"{BASE}/stations").json()) == 3
 
 
+def test_the_station_list_refuses_an_election_id_that_is_not_one_whole_number(
+    client: Client, official: User, open_vote: Election
+) -> None:
+    client.force_login(official)
+    assert len(client.get(f"{BASE}/stations?election_id={open_vote.pk}").json()) == 3
+    for query in (f"election_id={open_vote.pk}.0", f"election_id=x&election_id={open_vote.pk}", "election_id=%D9%A1"):
+        response = client.get(f"{BASE}/stations?{query}")
+        assert response.status_code == 422, query
+        assert response.json()["error"]["code"] == "invalid_request"
+
+
 # --- exactly once ----------------------------------------------------------------------------------------------------
 
 
